@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install the Debian packages a target needs, and only those that are missing.
+# Usage: scripts/deps.sh build|check|bench|fuzz
+set -euo pipefail
+
+build=(cmake make gcc pkg-config libssl-dev libzstd-dev e2fsprogs)
+check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc)
+bench=("${build[@]}" aide openssl procps)
+fuzz=("${build[@]}" clang libclang-rt-14-dev)
+
+case "${1:-build}" in
+build) want=("${build[@]}") ;;
+check) want=("${check[@]}") ;;
+bench) want=("${bench[@]}") ;;
+fuzz) want=("${fuzz[@]}") ;;
+*) echo "usage: $0 build|check|bench|fuzz" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "yingji: missing Debian packages: ${missing[*]}" >&2
+	echo "yingji: run as root, or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "yingji: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
