@@ -12,6 +12,13 @@
  * whole record is ever lost. Segments rotate at segment_bytes; when the total
  * passes max_bytes the oldest segments are removed and journal_open/append
  * report how many records that dropped (so the caller can say so as an event).
+ *
+ * Sequence numbers start at 1 and never repeat across restarts: when the last
+ * segment holds whole records after a bad one (damage, not a torn tail),
+ * journal_open() leaves it as it is and starts a new segment past the highest
+ * sequence number it holds. A bad record in any other segment makes readers
+ * skip the rest of that segment (with a warning on stderr) and go on with the
+ * next one. A struct journal may be used from several threads.
  */
 #ifndef YINGJI_AGENT_JOURNAL_H
 #define YINGJI_AGENT_JOURNAL_H
@@ -28,6 +35,7 @@ struct journal_opts {
 	uint64_t	max_bytes;	/* default 256 MiB when 0 */
 };
 
+/* opts may be NULL for the defaults. Creates <state>/journal (0700) if needed. */
 int	journal_open(int state_dirfd, const struct journal_opts *opts, struct journal **ret);
 void	journal_close(struct journal *j);	/* accepts NULL; syncs first */
 /* Append one record (not yet durable). ret_seq may be NULL. */
@@ -39,7 +47,10 @@ uint64_t journal_next_seq(const struct journal *j);
 uint64_t journal_take_dropped(struct journal *j);
 
 /* Read records with seq >= from_seq, in order, without taking any lock; stops
- * at a torn tail. The callback returns 0 to go on, >0 to stop, <0 for error. */
+ * at a torn tail. The callback returns 0 to go on, >0 to stop, <0 for error.
+ * Returns 0 (also when the callback stopped it), the callback's error, or
+ * -errno (-ENOENT: no journal). *ret_next_seq (may be NULL) is where to go on
+ * from next time: one past the last record delivered, at least from_seq. */
 typedef int (*journal_read_cb)(uint64_t seq, int64_t time_ns, const void *payload,
 	size_t len, void *data);
 int	journal_read(int state_dirfd, uint64_t from_seq, journal_read_cb cb, void *data,
@@ -50,14 +61,28 @@ int	journal_read(int state_dirfd, uint64_t from_seq, journal_read_cb cb, void *d
  * over and return at once; one thread appends them and fsyncs in batches, so
  * restoring never waits for the journal's fsync. Records are delivered in
  * submission order. journal_writer_stop() drains the queue and syncs.
+ *
+ * Submissions wait in memory. Only when 64 MiB of payload is already waiting
+ * (the disk has been failing for a long time) does submit block until there is
+ * room: nothing is ever dropped silently. A payload over JOURNAL_MAX_RECORD is
+ * refused with an error on stderr. When an append fails (ENOSPC, EROFS, ...)
+ * the records stay queued and the writer retries every second;
+ * journal_writer_error() says so, for the daemon to report loudly. Stopping
+ * retries for five seconds, then gives up on what is left, with an error on
+ * stderr saying how many records were lost. The journal stays open: close it
+ * after journal_writer_stop().
  */
 struct journal_writer;
 
 int	journal_writer_start(struct journal *j, struct journal_writer **ret);
 void	journal_writer_submit(struct journal_writer *w, int64_t time_ns, const void *payload,
 		size_t len);
-/* Block until everything submitted so far is durable. */
+/* Block until everything submitted so far is durable: 0, or the error of the
+ * first attempt that failed while waiting. */
 int	journal_writer_flush(struct journal_writer *w);
+/* The error of the last append or sync attempt (-ENOSPC, -EROFS, ...), 0 once
+ * writing works again. */
+int	journal_writer_error(struct journal_writer *w);
 void	journal_writer_stop(struct journal_writer *w);	/* accepts NULL; frees w */
 
 #endif

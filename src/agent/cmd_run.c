@@ -1,0 +1,263 @@
+/*
+ * cmd_run.c - `yingji-agent run --state DIR --guard PATH [--guard PATH ...]
+ * [--lock] [--config FILE]`: the guard daemon in the foreground.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agent/commands.h"
+#include "agent/daemon.h"
+#include "core/conf.h"
+#include "core/i18n.h"
+#include "core/log.h"
+#include "core/path.h"
+#include "core/timeutil.h"
+#include "core/xalloc.h"
+#include "core/banned.h"
+
+static const char run_help[] =
+	"Usage: yingji-agent run --state DIR --guard PATH [--guard PATH ...] [OPTIONS]\n"
+	"       yingji-agent run --config FILE [OPTIONS]\n"
+	"\n"
+	"Guard directories (web roots, data) in the foreground: any change not made\n"
+	"through `publish` is put back within milliseconds, unauthorised new entries\n"
+	"are moved to quarantine, and every tamper becomes an event in the journal\n"
+	"(`yingji-agent events`). The first start records the baseline and keeps every\n"
+	"file's content in the state directory; later starts repair what changed while\n"
+	"the agent was down.\n"
+	"\n"
+	"  --state DIR          state directory (created 0700; one agent per directory)\n"
+	"  --guard PATH         a directory to guard (repeatable)\n"
+	"  --lock               lock mode: set the immutable attribute, so tampering\n"
+	"                       fails; publish lifts and restores it\n"
+	"  --watcher KIND       auto (default), fanotify or inotify\n"
+	"  --max-store-size N   files larger than N (e.g. 64M, default 256M) are hashed\n"
+	"                       but not stored: their change is alerted, not restored\n"
+	"  --fold-window T      repeated tampers of one path within T (default 10s) are\n"
+	"                       folded into one persistent-attack event with a count\n"
+	"  --maintenance SPEC   a window during which changes are allowed and accepted\n"
+	"                       at its end: \"Sat,Sun 02:00-04:00\" or \"daily 01:00-01:30\"\n"
+	"                       (local time, Asia/Shanghai; repeatable)\n"
+	"  --config FILE        key = value lines: state, guard (repeatable), lock,\n"
+	"                       watcher, max_store_size, fold_window, maintenance\n"
+	"  --verbose            debug logging\n"
+	"\n"
+	"Stops on SIGINT or SIGTERM. Exit status 0, or 2 on error.\n";
+
+struct run_args {
+	struct daemon_opts	 o;
+	char			**guards;
+	size_t			 nguards, capguards;
+	char			*state;
+	struct maintenance_window *windows;
+	size_t			 nwindows, capwindows;
+};
+
+static int
+add_guard(struct run_args *a, const char *path)
+{
+	char *abs = path_absolute(path);
+
+	if (abs == NULL)
+		return -EINVAL;
+	a->guards = xgrow(a->guards, &a->capguards, a->nguards + 1, sizeof(*a->guards));
+	a->guards[a->nguards++] = abs;
+	return 0;
+}
+
+static int
+add_window(struct run_args *a, const char *spec)
+{
+	struct maintenance_window w;
+
+	if (maintenance_parse(spec, &w) < 0)
+		return -EINVAL;
+	a->windows = xgrow(a->windows, &a->capwindows, a->nwindows + 1, sizeof(*a->windows));
+	a->windows[a->nwindows++] = w;
+	return 0;
+}
+
+/* Apply one setting from the command line or the config file. */
+static int
+apply_setting(struct run_args *a, const char *key, const char *value)
+{
+	if (strcmp(key, "state") == 0) {
+		free(a->state);
+		a->state = xstrdup(value);
+		return 0;
+	}
+	if (strcmp(key, "guard") == 0)
+		return add_guard(a, value);
+	if (strcmp(key, "lock") == 0) {
+		a->o.lock = strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 ||
+			strcmp(value, "1") == 0;
+		return 0;
+	}
+	if (strcmp(key, "watcher") == 0) {
+		if (strcmp(value, "auto") && strcmp(value, "fanotify") && strcmp(value, "inotify"))
+			return -EINVAL;
+		a->o.watcher = strcmp(value, "auto") == 0 ? "auto"
+			: strcmp(value, "fanotify") == 0 ? "fanotify" : "inotify";
+		return 0;
+	}
+	if (strcmp(key, "max_store_size") == 0)
+		return size_parse(value, &a->o.max_store_bytes);
+	if (strcmp(key, "fold_window") == 0)
+		return duration_parse(value, &a->o.fold_window_ns);
+	if (strcmp(key, "maintenance") == 0)
+		return add_window(a, value);
+	return -ENOENT;
+}
+
+static int
+load_config(struct run_args *a, const char *path)
+{
+	struct conf c = { 0 };
+	const char *msg = NULL;
+	unsigned line = 0;
+	int r;
+
+	r = conf_load_file(path, &c, &line, &msg);
+	if (r < 0) {
+		if (line > 0)
+			fprintf(stderr, "yingji-agent: %s:%u: %s\n", path, line, msg ? msg : strerror(-r));
+		else
+			fprintf(stderr, "yingji-agent: %s: %s\n", path, msg ? msg : strerror(-r));
+		return r;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		r = apply_setting(a, c.entries[i].key, c.entries[i].value);
+		if (r < 0) {
+			fprintf(stderr, "yingji-agent: %s:%u: %s '%s'\n", path, c.entries[i].line,
+				r == -ENOENT ? L("未知设置", "unknown setting")
+					     : L("无效的值", "invalid value for"),
+				c.entries[i].key);
+			break;
+		}
+	}
+	conf_release(&c);
+	return r;
+}
+
+/* Guards may not overlap each other, nor hold or sit in the state directory. */
+static int
+check_paths(const struct run_args *a, const char *state)
+{
+	for (size_t i = 0; i < a->nguards; i++) {
+		size_t li = strlen(a->guards[i]);
+
+		if (strcmp(a->guards[i], "/") == 0) {
+			fprintf(stderr, "yingji-agent: %s\n", L("不能防护根目录 /", "cannot guard / itself"));
+			return -EINVAL;
+		}
+		if ((strncmp(state, a->guards[i], li) == 0 && (state[li] == '/' || state[li] == '\0'))) {
+			fprintf(stderr, "yingji-agent: %s: %s\n",
+				L("状态目录不能位于防护目录之内", "the state directory is inside a guard"),
+				a->guards[i]);
+			return -EINVAL;
+		}
+		for (size_t k = 0; k < a->nguards; k++) {
+			if (k == i)
+				continue;
+			if (strncmp(a->guards[k], a->guards[i], li) == 0 &&
+				(a->guards[k][li] == '/' || a->guards[k][li] == '\0')) {
+				fprintf(stderr, "yingji-agent: %s: %s, %s\n",
+					L("防护目录重叠", "guards overlap"), a->guards[i], a->guards[k]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+int
+cmd_run(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "state", required_argument, NULL, 's' },
+		{ "guard", required_argument, NULL, 'g' },
+		{ "lock", no_argument, NULL, 'l' },
+		{ "watcher", required_argument, NULL, 'w' },
+		{ "max-store-size", required_argument, NULL, 'm' },
+		{ "fold-window", required_argument, NULL, 'f' },
+		{ "maintenance", required_argument, NULL, 'M' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const struct {
+		int opt;
+		const char *key;
+	} keys[] = { { 's', "state" }, { 'g', "guard" }, { 'w', "watcher" },
+		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" } };
+	struct run_args a = { 0 };
+	char *state_abs = NULL;
+	int opt, r, status = 2;
+
+	a.o.watcher = "auto";
+	a.o.max_store_bytes = 256ull << 20;
+	a.o.fold_window_ns = 10ll * 1000000000;
+	a.o.fold_threshold = 3;
+	/* The config file first, so the command line can override it. */
+	for (int i = 1; i + 1 < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && load_config(&a, argv[i + 1]) < 0)
+			goto out;
+	}
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:c:vh", longopts, NULL)) != -1) {
+		const char *key = NULL;
+
+		switch (opt) {
+		case 'l':
+			a.o.lock = true;
+			continue;
+		case 'c':
+			continue;
+		case 'v':
+			log_set_level(LOG_DEBUG);
+			continue;
+		case 'h':
+			fputs(run_help, stdout);
+			status = 0;
+			goto out;
+		case '?':
+			fputs(run_help, stderr);
+			goto out;
+		}
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			if (keys[k].opt == opt)
+				key = keys[k].key;
+		if (key == NULL || apply_setting(&a, key, optarg) < 0) {
+			fprintf(stderr, "yingji-agent: %s %s '%s'\n", L("无效的值", "invalid value for"),
+				argv[optind - 1], optarg);
+			goto out;
+		}
+	}
+	if (optind != argc || a.state == NULL || a.nguards == 0) {
+		fputs(run_help, stderr);
+		goto out;
+	}
+	state_abs = path_absolute(a.state);
+	if (check_paths(&a, state_abs) < 0)
+		goto out;
+	a.o.state = state_abs;
+	a.o.guards = a.guards;
+	a.o.nguards = a.nguards;
+	a.o.windows = a.windows;
+	a.o.nwindows = a.nwindows;
+	r = daemon_run(&a.o);
+	status = r;
+out:
+	for (size_t i = 0; i < a.nguards; i++)
+		free(a.guards[i]);
+	free(a.guards);
+	free(a.windows);
+	free(a.state);
+	free(state_abs);
+	return status;
+}

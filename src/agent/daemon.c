@@ -1,0 +1,718 @@
+/* daemon.c - the agent's main loop: watcher, guards, folding, status, control. */
+#include "agent/daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/control.h"
+#include "agent/event.h"
+#include "agent/guard/guard.h"
+#include "agent/guard/store.h"
+#include "agent/guard/watch.h"
+#include "agent/journal/journal.h"
+#include "agent/state.h"
+#include "core/bmap.h"
+#include "core/i18n.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "core/xalloc.h"
+#include "core/banned.h"
+
+/* One path that keeps being tampered with: its events are folded into one. */
+struct fold {
+	char		*path;
+	uint64_t	 count;
+	int64_t		 first_ns, last_ns;	/* monotonic */
+	bool		 persistent;
+	struct event_writer writer;
+	char		*guard;
+};
+
+struct daemon {
+	const struct daemon_opts	*o;
+	int				 statefd, lockfd, quarantinefd;
+	struct store			*store;
+	struct journal			*journal;
+	struct journal_writer		*writer;
+	const struct watcher_ops	*wops;
+	struct watcher			*watcher;
+	struct guard			*guards;
+	uint64_t			*watched_gen;
+	size_t				 nguards;
+	struct bmap			 folds;		/* path -> struct fold */
+	bool				 status_dirty;
+	bool				 in_window;
+	bool				 overflow;
+	int64_t				 started_ns;
+	int64_t				 last_journal_warn;
+	uint64_t			 events;
+};
+
+static void
+daemon_log_event(const struct event *ev)
+{
+	char changes[128];
+
+	if (ev->type != EV_TAMPER && ev->type != EV_DRIFT && ev->type != EV_TAMPER_PERSISTENT) {
+		log_info("agent", "%s %s%s%s", event_type_name(ev->type), ev->path ? ev->path : "",
+			ev->detail ? ": " : "", ev->detail ? ev->detail : "");
+		return;
+	}
+	event_changes_str(ev->changes, changes, sizeof(changes));
+	log_warn("guard", "%s %s [%s] %s %s %.3f ms%s%d%s%s", L("篡改", "tamper"),
+		ev->path ? ev->path : "", changes, event_action_name(ev->action),
+		L("用时", "in"), (double)ev->latency_ns / 1e6, L(", 写入进程 pid ", ", writer pid "),
+		(int)ev->writer.pid, ev->writer.exe[0] ? " " : "", ev->writer.exe);
+}
+
+static void
+daemon_record(struct daemon *d, struct event *ev)
+{
+	struct buf line;
+
+	buf_init(&line, JOURNAL_MAX_RECORD);
+	if (event_to_json(ev, &line) == 0 && d->writer != NULL)
+		journal_writer_submit(d->writer, ev->time_ns, line.data, line.len);
+	buf_release(&line);
+	daemon_log_event(ev);
+	d->events++;
+	d->status_dirty = true;
+}
+
+static void
+emit_persistent(struct daemon *d, struct fold *f, bool ended)
+{
+	struct event ev;
+	char detail[200];
+
+	event_init(&ev, EV_TAMPER_PERSISTENT);
+	ev.guard = f->guard;
+	ev.path = f->path;
+	ev.count = f->count;
+	ev.writer = f->writer;
+	ev.action = ACT_RESTORED;
+	snprintf(detail, sizeof(detail),
+		ended ? "persistent attack ended: %llu rewrites in %.1f s, restored every time"
+		      : "persistent attack: %llu rewrites in %.1f s so far, restored every time",
+		(unsigned long long)f->count, (double)(f->last_ns - f->first_ns) / 1e9);
+	ev.detail = detail;
+	daemon_record(d, &ev);
+}
+
+static void
+fold_free(void *value, void *data)
+{
+	struct fold *f = value;
+
+	free(f->path);
+	free(f->guard);
+	free(f);
+}
+
+/* The guards' event sink: fold repeated tampers of one path, record the rest. */
+static void
+daemon_emit(struct event *ev, void *data)
+{
+	struct daemon *d = data;
+	struct fold *f;
+	int64_t now = now_monotonic_ns();
+	size_t plen;
+
+	if (ev->type != EV_TAMPER || ev->path == NULL) {
+		daemon_record(d, ev);
+		return;
+	}
+	plen = strlen(ev->path);
+	f = plen <= BMAP_MAX_KEY ? bmap_get(&d->folds, ev->path, plen) : NULL;
+	if (f == NULL || now - f->last_ns > d->o->fold_window_ns) {
+		if (f == NULL && plen <= BMAP_MAX_KEY) {
+			f = xcalloc(1, sizeof(*f));
+			f->path = xstrdup(ev->path);
+			f->guard = xstrdup(ev->guard != NULL ? ev->guard : "");
+			bmap_put(&d->folds, ev->path, plen, f);
+		}
+		if (f != NULL) {
+			if (f->persistent)
+				emit_persistent(d, f, true);
+			f->count = 1;
+			f->first_ns = f->last_ns = now;
+			f->persistent = false;
+			f->writer = ev->writer;
+		}
+		daemon_record(d, ev);
+		return;
+	}
+	f->count++;
+	f->last_ns = now;
+	if (ev->writer.pid > 0)
+		f->writer = ev->writer;
+	if (f->persistent)
+		return;		/* folded: counted, restored, not recorded one by one */
+	if (f->count >= d->o->fold_threshold) {
+		f->persistent = true;
+		emit_persistent(d, f, false);
+		return;
+	}
+	daemon_record(d, ev);
+}
+
+struct expire_ctx {
+	struct daemon	*d;
+	int64_t		 now;
+	struct fold	*expired[64];
+	size_t		 n;
+};
+
+static void
+collect_expired(void *value, void *data)
+{
+	struct expire_ctx *c = data;
+	struct fold *f = value;
+
+	if (c->n < 64 && c->now - f->last_ns > c->d->o->fold_window_ns)
+		c->expired[c->n++] = f;
+}
+
+static void
+expire_folds(struct daemon *d)
+{
+	struct expire_ctx c = { .d = d, .now = now_monotonic_ns() };
+
+	bmap_each(&d->folds, collect_expired, &c);
+	for (size_t i = 0; i < c.n; i++) {
+		struct fold *f = c.expired[i];
+
+		if (f->persistent)
+			emit_persistent(d, f, true);
+		bmap_del(&d->folds, f->path, strlen(f->path));
+		fold_free(f, NULL);
+	}
+}
+
+static const char *
+guard_state_name(enum guard_state s)
+{
+	static const char *const names[] = { "starting", "ready", "paused", "error" };
+
+	return names[s];
+}
+
+static void
+write_status(struct daemon *d)
+{
+	char when[48];
+	struct buf out;
+	struct json j;
+	int r;
+
+	buf_init(&out, 0);
+	json_begin(&j, &out);
+	json_key_i64(&j, "pid", getpid());
+	json_key_str(&j, "version", YINGJI_VERSION);
+	json_key_str(&j, "watcher", d->wops != NULL ? d->wops->name : "none");
+	json_key_bool(&j, "watcher_fallback", d->wops == &watcher_inotify);
+	time_format_local(d->started_ns, when, sizeof(when));
+	json_key_str(&j, "started", when);
+	json_key_u64(&j, "events", d->events);
+	r = d->writer != NULL ? journal_writer_error(d->writer) : 0;
+	if (r < 0)
+		json_key_str(&j, "journal_error", strerror(-r));
+	json_key_array(&j, "guards");
+	for (size_t i = 0; i < d->nguards; i++) {
+		struct guard *g = &d->guards[i];
+		uint64_t files = 0, dirs = 0;
+
+		for (size_t k = 0; k < g->base.n; k++) {
+			files += g->base.e[k].type == FT_REG;
+			dirs += g->base.e[k].type == FT_DIR;
+		}
+		json_array_object(&j);
+		json_key_str(&j, "path", g->root != NULL ? g->root : d->o->guards[i]);
+		json_key_u64(&j, "files", files);
+		json_key_u64(&j, "dirs", dirs);
+		json_key_str(&j, "state", guard_state_name(g->state));
+		json_key_bool(&j, "lock", g->lock && g->lock_supported);
+		json_key_u64(&j, "tampers", g->tampers);
+		if (g->last_tamper_ns > 0) {
+			time_format_local(g->last_tamper_ns, when, sizeof(when));
+			json_key_str(&j, "last_tamper", when);
+		}
+		json_close(&j);
+	}
+	json_close(&j);
+	json_end(&j);
+	buf_putc(&out, '\n');
+	r = state_write_file(d->statefd, STATE_STATUS_FILE, out.data, out.len);
+	if (r < 0)
+		log_debug("agent", "cannot write status: %s", strerror(-r));
+	else
+		d->status_dirty = false;
+	buf_release(&out);
+}
+
+static void
+on_hit(void *data, size_t idx, const char *rel, pid_t pid)
+{
+	struct daemon *d = data;
+
+	if (idx < d->nguards)
+		guard_reconcile(&d->guards[idx], rel, pid, now_monotonic_ns());
+}
+
+static void
+on_overflow(void *data, ssize_t idx)
+{
+	struct daemon *d = data;
+
+	d->overflow = true;
+}
+
+static void
+rewatch_changed(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nguards; i++) {
+		struct guard *g = &d->guards[i];
+		int r;
+
+		if (g->root == NULL || g->generation == d->watched_gen[i])
+			continue;
+		d->watched_gen[i] = g->generation;
+		r = d->wops->watch_guard(d->watcher, i, g);
+		if (r < 0)
+			log_error("guard", "%s: cannot watch: %s", g->root, strerror(-r));
+	}
+}
+
+static void
+handle_overflow(struct daemon *d)
+{
+	d->overflow = false;
+	log_warn("guard", "%s", L("事件队列溢出: 重新扫描所有防护目录",
+				 "event queue overflow: rescanning every guard"));
+	for (size_t i = 0; i < d->nguards; i++)
+		if (d->guards[i].root != NULL)
+			guard_rescan(&d->guards[i], EV_RESCAN, "event queue overflow");
+}
+
+static struct guard *
+find_guard(struct daemon *d, const char *path)
+{
+	for (size_t i = 0; i < d->nguards; i++)
+		if (d->guards[i].root != NULL && strcmp(d->guards[i].root, path) == 0)
+			return &d->guards[i];
+	return NULL;
+}
+
+static void
+handle_control(struct daemon *d, int lfd)
+{
+	char buf[CONTROL_MAX_REQUEST + 1], who[256], msg[512];
+	struct control_request req;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct timeval tv = { .tv_sec = 2 };
+	struct guard *g = NULL;
+	size_t len = 0;
+	int fd, r = -EINVAL;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != 0) {
+		snprintf(msg, sizeof(msg), "1only root may control the agent");
+		goto reply;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(buf))
+			break;
+	}
+	if (control_parse(buf, len, &req) < 0 || req.nfields < 3) {
+		snprintf(msg, sizeof(msg), "1malformed request");
+		goto reply;
+	}
+	snprintf(who, sizeof(who), "%s (uid %d, pid %d)", req.field[req.nfields - 1],
+		(int)cred.uid, (int)cred.pid);
+	g = find_guard(d, req.field[1]);
+	if (g == NULL) {
+		snprintf(msg, sizeof(msg), "1not a guarded directory of this agent: %s", req.field[1]);
+		goto reply;
+	}
+	if (strcmp(req.field[0], "publish") == 0 && req.nfields == 4) {
+		r = guard_publish(g, req.field[2][0] != '\0' ? req.field[2] : NULL, who);
+	} else if (strcmp(req.field[0], "pause") == 0) {
+		r = guard_pause(g, who);
+	} else if (strcmp(req.field[0], "resume") == 0) {
+		r = guard_resume(g, who);
+	} else {
+		snprintf(msg, sizeof(msg), "1unknown request");
+		goto reply;
+	}
+	if (r == 0)
+		snprintf(msg, sizeof(msg), "0%s: %s", req.field[0], g->root);
+	else if (r == -EALREADY)
+		snprintf(msg, sizeof(msg), "1%s", strcmp(req.field[0], "pause") == 0
+			? "already paused" : "not paused: publish needs --from STAGING, or pause first");
+	else
+		snprintf(msg, sizeof(msg), "1%s failed: %s", req.field[0], strerror(-r));
+	d->status_dirty = true;
+	rewatch_changed(d);
+reply:
+	(void)!write(fd, msg, strlen(msg));
+	close(fd);
+}
+
+int
+maintenance_parse(const char *s, struct maintenance_window *ret)
+{
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	struct maintenance_window w = { 0 };
+	char dayspec[64];
+	int h1, m1, h2, m2, n = 0;
+
+	if (sscanf(s, "%63s %d:%d-%d:%d%n", dayspec, &h1, &m1, &h2, &m2, &n) != 5 || s[n] != '\0')
+		return -EINVAL;
+	if (h1 < 0 || h1 > 23 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 || m2 < 0 || m2 > 59)
+		return -EINVAL;
+	if (strcmp(dayspec, "daily") == 0) {
+		w.days = 0x7f;
+	} else {
+		char *save = NULL, *tok;
+
+		for (tok = strtok_r(dayspec, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			size_t k;
+
+			for (k = 0; k < 7 && strcmp(tok, days[k]) != 0; k++)
+				;
+			if (k == 7)
+				return -EINVAL;
+			w.days |= (uint8_t)(1u << k);
+		}
+	}
+	w.start_min = h1 * 60 + m1;
+	w.end_min = h2 * 60 + m2;
+	if (w.end_min <= w.start_min)
+		return -EINVAL;
+	*ret = w;
+	return 0;
+}
+
+static bool
+in_maintenance(const struct daemon *d)
+{
+	time_t now = time(NULL) + 8 * 3600;	/* Asia/Shanghai */
+	struct tm tm;
+	int min;
+
+	gmtime_r(&now, &tm);
+	min = tm.tm_hour * 60 + tm.tm_min;
+	for (size_t i = 0; i < d->o->nwindows; i++) {
+		const struct maintenance_window *w = &d->o->windows[i];
+
+		if ((w->days & (1u << tm.tm_wday)) && min >= w->start_min && min < w->end_min)
+			return true;
+	}
+	return false;
+}
+
+static void
+check_maintenance(struct daemon *d)
+{
+	bool in = in_maintenance(d);
+
+	if (in == d->in_window)
+		return;
+	d->in_window = in;
+	for (size_t i = 0; i < d->nguards; i++) {
+		struct guard *g = &d->guards[i];
+
+		if (g->root == NULL)
+			continue;
+		if (in)
+			guard_pause(g, "maintenance window");
+		else
+			guard_publish(g, NULL, "maintenance window (changes accepted at its end)");
+	}
+	rewatch_changed(d);
+}
+
+static void
+check_journal(struct daemon *d)
+{
+	int r = journal_writer_error(d->writer);
+	int64_t now = now_monotonic_ns();
+
+	if (r == 0 || now - d->last_journal_warn < 60ll * 1000000000)
+		return;
+	d->last_journal_warn = now;
+	log_error("agent", "%s: %s", L("状态目录无法写入事件日志, 事件暂存内存并持续重试",
+				      "state directory: cannot write the event journal; events are "
+				      "kept in memory and retried"), strerror(-r));
+}
+
+static int
+open_watcher(struct daemon *d)
+{
+	const char *want = d->o->watcher != NULL ? d->o->watcher : "auto";
+	int r = -EINVAL;
+
+	if (strcmp(want, "inotify") != 0) {
+		d->wops = &watcher_fanotify;
+		r = d->wops->open(&d->watcher);
+		for (size_t i = 0; r == 0 && i < d->nguards; i++)
+			if (d->guards[i].root != NULL)
+				r = d->wops->watch_guard(d->watcher, i, &d->guards[i]);
+		if (r == 0 || strcmp(want, "fanotify") == 0)
+			return r;
+		log_warn("agent", "%s (%s); %s", L("fanotify 不可用", "fanotify is not available"),
+			strerror(-r), L("改用 inotify (后备: 不能识别写入进程, 每个目录一个监视)",
+				       "using inotify (fallback: no writer pid, one watch per directory)"));
+		if (d->watcher != NULL)
+			d->wops->close(d->watcher);
+		d->watcher = NULL;
+	}
+	d->wops = &watcher_inotify;
+	r = d->wops->open(&d->watcher);
+	for (size_t i = 0; r == 0 && i < d->nguards; i++)
+		if (d->guards[i].root != NULL)
+			r = d->wops->watch_guard(d->watcher, i, &d->guards[i]);
+	return r;
+}
+
+static void
+emit_agent(struct daemon *d, enum event_type type, const char *detail)
+{
+	struct event ev;
+
+	event_init(&ev, type);
+	ev.detail = detail;
+	daemon_record(d, &ev);
+}
+
+int
+daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = { .o = o, .statefd = -1, .lockfd = -1, .quarantinefd = -1 };
+	struct journal_opts jopts = { 0 };
+	struct watch_sink sink = { .hit = on_hit, .overflow = on_overflow, .data = &d };
+	struct epoll_event ev;
+	struct itimerspec tick = { .it_interval = { .tv_sec = 1 }, .it_value = { .tv_sec = 1 } };
+	sigset_t mask;
+	pid_t holder = 0;
+	int epfd = -1, sigfd = -1, timerfd = -1, ctlfd = -1, status = 2, r;
+	bool running = true;
+
+	d.started_ns = now_realtime_ns();
+	bmap_init(&d.folds);
+	r = state_open(o->state, true, &d.statefd);
+	if (r < 0) {
+		log_error("agent", "%s %s: %s", L("无法打开状态目录", "cannot open state directory"),
+			o->state, strerror(-r));
+		goto out;
+	}
+	r = state_lock(d.statefd, &d.lockfd, &holder);
+	if (r == -EBUSY) {
+		log_error("agent", L("另一个 yingji-agent (pid %d) 正在使用状态目录 %s",
+				     "another yingji-agent (pid %d) is using the state directory %s"),
+			(int)holder, o->state);
+		goto out;
+	}
+	if (r < 0) {
+		log_error("agent", "%s %s: %s", L("无法锁定状态目录", "cannot lock state directory"),
+			o->state, strerror(-r));
+		goto out;
+	}
+	if (mkdirat(d.statefd, "quarantine", 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+		log_error("agent", "%s: %s", L("无法创建隔离区", "cannot create quarantine"),
+			strerror(-r));
+		goto out;
+	}
+	d.quarantinefd = openat(d.statefd, "quarantine", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		O_CLOEXEC);
+	r = store_open(d.statefd, o->max_store_bytes, &d.store);
+	if (r < 0 || d.quarantinefd < 0) {
+		log_error("agent", "%s: %s", L("无法打开内容库", "cannot open the content store"),
+			strerror(r < 0 ? -r : errno));
+		goto out;
+	}
+	r = journal_open(d.statefd, &jopts, &d.journal);
+	if (r == 0)
+		r = journal_writer_start(d.journal, &d.writer);
+	if (r < 0) {
+		log_error("agent", "%s: %s", L("无法打开事件日志", "cannot open the event journal"),
+			strerror(-r));
+		goto out;
+	}
+	emit_agent(&d, EV_AGENT_START, "yingji-agent " YINGJI_VERSION);
+
+	d.guards = xcalloc(o->nguards, sizeof(*d.guards));
+	d.watched_gen = xcalloc(o->nguards, sizeof(*d.watched_gen));
+	d.nguards = o->nguards;
+	for (size_t i = 0; i < o->nguards; i++) {
+		struct guard *g = &d.guards[i];
+
+		r = guard_open(g, o->guards[i], d.statefd, d.quarantinefd, d.store, o->lock,
+			daemon_emit, &d);
+		if (r < 0) {
+			char detail[512];
+
+			snprintf(detail, sizeof(detail), "%s: %s", o->guards[i],
+				r == -ELOOP ? "is a symlink (not followed); nothing recorded to restore"
+				: r == -EBADMSG ? "baseline file is corrupt or belongs to another path"
+						: strerror(-r));
+			log_error("guard", "%s %s", L("无法防护", "cannot guard"), detail);
+			guard_close(g);
+			g->root = NULL;
+			g->state = GUARD_ERROR;
+			emit_agent(&d, EV_GUARD_ERROR, detail);
+			continue;
+		}
+	}
+	r = open_watcher(&d);
+	if (r < 0) {
+		log_error("agent", "%s: %s", L("无法启动实时监视", "cannot start the watcher"),
+			strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < d.nguards; i++) {
+		struct guard *g = &d.guards[i];
+		char detail[128];
+
+		if (g->root == NULL)
+			continue;
+		d.watched_gen[i] = g->generation;
+		/* Anything that changed between the first scan and the first watch. */
+		guard_rescan(g, EV_DRIFT, "start-up");
+		rewatch_changed(&d);
+		snprintf(detail, sizeof(detail), "watcher %s%s", d.wops->name,
+			d.wops == &watcher_inotify ? " (fallback)" : "");
+		{
+			struct event e;
+
+			event_init(&e, EV_GUARD_READY);
+			e.guard = g->root;
+			e.path = g->root;
+			e.detail = detail;
+			for (size_t k = 0; k < g->base.n; k++)
+				e.files += g->base.e[k].type == FT_REG;
+			daemon_record(&d, &e);
+		}
+	}
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	timerfd_settime(timerfd, 0, &tick, NULL);
+	ctlfd = control_listen(d.statefd);
+	if (ctlfd < 0)
+		log_warn("agent", "control socket: %s", strerror(-ctlfd));
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ev.events = EPOLLIN;
+	ev.data.fd = d.wops->fd(d.watcher);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sigfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev);
+	ev.data.fd = timerfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, timerfd, &ev);
+	if (ctlfd >= 0) {
+		ev.data.fd = ctlfd;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ctlfd, &ev);
+	}
+	check_maintenance(&d);
+	write_status(&d);
+	log_info("agent", "%s (%s)", L("防护已就绪", "guards ready"), d.wops->name);
+
+	while (running) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(epfd, evs, 8, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == d.wops->fd(d.watcher)) {
+				r = d.wops->read(d.watcher, &sink);
+				if (r < 0)
+					log_error("agent", "watcher: %s", strerror(-r));
+				if (d.overflow)
+					handle_overflow(&d);
+				rewatch_changed(&d);
+			} else if (fd == sigfd) {
+				struct signalfd_siginfo si;
+
+				if (read(sigfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGHUP)
+					running = false;
+			} else if (fd == timerfd) {
+				uint64_t ticks;
+
+				(void)!read(timerfd, &ticks, sizeof(ticks));
+				expire_folds(&d);
+				check_maintenance(&d);
+				check_journal(&d);
+			} else if (fd == ctlfd) {
+				handle_control(&d, ctlfd);
+			}
+		}
+		if (d.status_dirty)
+			write_status(&d);
+	}
+	log_info("agent", "%s", L("正在停止", "stopping"));
+	{
+		struct expire_ctx c = { .d = &d, .now = INT64_MAX / 2 };
+
+		bmap_each(&d.folds, collect_expired, &c);
+		for (size_t i = 0; i < c.n; i++)
+			if (c.expired[i]->persistent)
+				emit_persistent(&d, c.expired[i], true);
+	}
+	emit_agent(&d, EV_AGENT_STOP, NULL);
+	status = 0;
+out:
+	if (d.watcher != NULL)
+		d.wops->close(d.watcher);
+	for (size_t i = 0; i < d.nguards; i++)
+		if (d.guards[i].root != NULL)
+			guard_close(&d.guards[i]);
+	free(d.guards);
+	free(d.watched_gen);
+	bmap_each(&d.folds, fold_free, NULL);
+	bmap_release(&d.folds);
+	journal_writer_stop(d.writer);
+	journal_close(d.journal);
+	store_free(d.store);
+	if (ctlfd >= 0) {
+		close(ctlfd);
+		unlinkat(d.statefd, STATE_CONTROL_SOCKET, 0);
+	}
+	if (d.statefd >= 0 && status == 0)
+		unlinkat(d.statefd, STATE_STATUS_FILE, 0);
+	for (int *fd = (int[]){ epfd, sigfd, timerfd, d.quarantinefd, d.lockfd, d.statefd, -2 };
+		*fd != -2; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	return status;
+}

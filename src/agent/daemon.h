@@ -1,0 +1,37 @@
+/*
+ * daemon.h - `yingji-agent run`: the guard loop. One thread owns the guards and
+ * reacts to the watcher; the journal has its own writer thread, so a restore
+ * never waits for an fsync.
+ */
+#ifndef YINGJI_AGENT_DAEMON_H
+#define YINGJI_AGENT_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct maintenance_window {
+	uint8_t	days;		/* bit 0 = Sunday ... bit 6 = Saturday */
+	int	start_min;	/* minutes after local midnight (Asia/Shanghai) */
+	int	end_min;
+};
+
+struct daemon_opts {
+	const char			*state;
+	char				**guards;	/* absolute, normalised */
+	size_t				 nguards;
+	bool				 lock;
+	const char			*watcher;	/* "auto", "fanotify", "inotify" */
+	uint64_t			 max_store_bytes;
+	int64_t				 fold_window_ns;
+	unsigned			 fold_threshold;
+	struct maintenance_window	*windows;
+	size_t				 nwindows;
+};
+
+/* Run until SIGINT or SIGTERM. Returns the exit status (0, or 2 on error). */
+int	daemon_run(const struct daemon_opts *o);
+/* "Sat,Sun 02:00-04:00" or "daily 01:30-02:00" (local time). -EINVAL otherwise. */
+int	maintenance_parse(const char *s, struct maintenance_window *ret);
+
+#endif

@@ -1,0 +1,456 @@
+/* restore.c - atomic restore of baseline entries, and quarantine of intruders. */
+#include "agent/guard/restore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/guard/guard.h"
+#include "agent/guard/store.h"
+#include "core/json.h"
+#include "core/path.h"
+#include "core/timeutil.h"
+#include "core/xalloc.h"
+#include "core/banned.h"
+
+static atomic_uint restore_counter;
+
+/* Open the parent directory of rel below the guard's root. */
+static int
+open_parent(struct guard *g, const char *rel, const char **ret_name)
+{
+	if (rel[0] == '\0') {
+		int fd = fcntl(g->parentfd, F_DUPFD_CLOEXEC, 3);
+
+		*ret_name = g->rootname;
+		return fd < 0 ? -errno : fd;
+	}
+	return openat_parent_beneath(g->rootfd, rel, ret_name);
+}
+
+/* Set owner, mode and (for files) mtime on an open fd. */
+static int
+apply_metadata_fd(int fd, const struct fentry *want)
+{
+	struct timespec times[2] = { { .tv_nsec = UTIME_OMIT },
+		{ .tv_sec = want->mtime_ns / 1000000000, .tv_nsec = want->mtime_ns % 1000000000 } };
+
+	if (fchown(fd, want->uid, want->gid) < 0)
+		return -errno;
+	if (fchmod(fd, want->mode) < 0)	/* after chown, which clears set-id bits */
+		return -errno;
+	if (want->type == FT_REG && futimens(fd, times) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+refresh_identity(int pfd, const char *name, struct fentry *want)
+{
+	struct stat st;
+
+	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		want->ino = st.st_ino;
+		want->dev = st.st_dev;
+		want->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+		if (want->type != FT_REG)
+			want->mtime_ns =
+				(int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	}
+}
+
+static void
+temp_name(char *out, size_t outlen)
+{
+	snprintf(out, outlen, ".yingji-restore.%d.%u", (int)getpid(),
+		atomic_fetch_add(&restore_counter, 1));
+}
+
+static int
+restore_file(struct guard *g, int pfd, const char *name, struct fentry *want)
+{
+	char tmp[64];
+	bool linked = false;
+	int fd, r;
+
+	if (!(want->flags & FE_STORED))
+		return -ENODATA;
+	temp_name(tmp, sizeof(tmp));
+	fd = openat(pfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+		fd = openat(pfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		linked = fd >= 0;
+	}
+	if (fd < 0)
+		return -errno;
+	r = store_get_fd(g->store, want->hash, fd);
+	if (r < 0)
+		goto out;
+	r = apply_metadata_fd(fd, want);
+	if (r < 0)
+		goto out;
+	if (fdatasync(fd) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (!linked) {
+		if (linkat(fd, "", pfd, tmp, AT_EMPTY_PATH) < 0) {
+			r = -errno;
+			goto out;
+		}
+		linked = true;
+	}
+	if (renameat(pfd, tmp, pfd, name) < 0) {
+		r = -errno;
+		goto out;
+	}
+	linked = false;
+	r = 0;
+out:
+	if (linked)
+		unlinkat(pfd, tmp, 0);
+	close(fd);
+	return r;
+}
+
+static int
+restore_symlink(int pfd, const char *name, const struct fentry *want)
+{
+	char tmp[64];
+
+	temp_name(tmp, sizeof(tmp));
+	if (symlinkat(want->link != NULL ? want->link : "", pfd, tmp) < 0)
+		return -errno;
+	fchownat(pfd, tmp, want->uid, want->gid, AT_SYMLINK_NOFOLLOW);
+	if (renameat(pfd, tmp, pfd, name) < 0) {
+		int r = -errno;
+
+		unlinkat(pfd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+static int
+restore_dir(int pfd, const char *name, const struct fentry *want)
+{
+	int fd, r;
+
+	if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = apply_metadata_fd(fd, want);
+	close(fd);
+	return r;
+}
+
+/* First index whose path starts with prefix (entries are sorted). */
+static size_t
+lower_bound(const struct baseline *b, const char *prefix)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(b->e[mid].path, prefix) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int restore_one(struct guard *g, struct fentry *want, unsigned depth);
+
+/* A directory was recreated: everything recorded below it is missing. */
+static int
+restore_children(struct guard *g, const char *rel)
+{
+	char *prefix = rel[0] == '\0' ? xstrdup("") : xasprintf("%s/", rel);
+	size_t plen = strlen(prefix);
+	int first_err = 0;
+
+	for (size_t i = lower_bound(&g->base, prefix); i < g->base.n; i++) {
+		struct fentry *e = &g->base.e[i];
+		int r;
+
+		if (strncmp(e->path, prefix, plen) != 0)
+			break;
+		if (e->path[0] == '\0')
+			continue;
+		r = restore_one(g, e, 0);
+		if (r < 0 && first_err == 0)
+			first_err = r;
+	}
+	free(prefix);
+	return first_err;
+}
+
+static int
+reopen_root(struct guard *g)
+{
+	int fd = openat(g->parentfd, g->rootname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	close(g->rootfd);
+	g->rootfd = fd;
+	g->generation++;
+	return 0;
+}
+
+static int
+restore_one(struct guard *g, struct fentry *want, unsigned depth)
+{
+	const char *name = NULL;
+	struct stat st;
+	bool existed;
+	int pfd, r;
+
+	if (depth > 64)
+		return -ELOOP;
+	pfd = open_parent(g, want->path, &name);
+	if (pfd == -ENOENT || pfd == -ENOTDIR) {
+		/* The parent is gone too: put it back first. */
+		char *slash = strrchr(want->path, '/');
+		char *parent = slash != NULL ? xstrndup(want->path, (size_t)(slash - want->path))
+					     : xstrdup("");
+		struct fentry *pe = baseline_find(&g->base, parent);
+
+		free(parent);
+		if (pe == NULL || pe->type != FT_DIR)
+			return pfd;
+		r = restore_one(g, pe, depth + 1);
+		if (r < 0)
+			return r;
+		/* restoring the parent directory restored its children, us included */
+		return 0;
+	}
+	if (pfd < 0)
+		return pfd;
+	existed = fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	switch (want->type) {
+	case FT_REG:
+		r = restore_file(g, pfd, name, want);
+		break;
+	case FT_LNK:
+		r = restore_symlink(pfd, name, want);
+		break;
+	case FT_DIR:
+		r = restore_dir(pfd, name, want);
+		if (r == 0 && want->path[0] == '\0')
+			r = reopen_root(g);
+		if (r == 0 && !existed) {
+			g->generation++;
+			refresh_identity(pfd, name, want);
+			r = restore_children(g, want->path);
+		}
+		break;
+	default:
+		r = -EOPNOTSUPP;
+		break;
+	}
+	if (r == 0)
+		refresh_identity(pfd, name, want);
+	close(pfd);
+	return r;
+}
+
+int
+restore_entry(struct guard *g, struct fentry *want)
+{
+	return restore_one(g, want, 0);
+}
+
+int
+restore_metadata(struct guard *g, struct fentry *want)
+{
+	const char *name = NULL;
+	int pfd, fd, r;
+
+	pfd = open_parent(g, want->path, &name);
+	if (pfd < 0)
+		return pfd;
+	if (want->type == FT_LNK) {
+		r = fchownat(pfd, name, want->uid, want->gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		goto out;
+	}
+	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = apply_metadata_fd(fd, want);
+	close(fd);
+out:
+	if (r == 0)
+		refresh_identity(pfd, name, want);
+	close(pfd);
+	return r;
+}
+
+/* Copy an entry into the quarantine directory when rename cannot (another
+ * filesystem), then remove the original. */
+static int
+copy_out(int sfd, const char *sname, int dfd, const char *dname, unsigned depth)
+{
+	struct stat st;
+	int in = -1, out = -1, r;
+
+	if (depth > 256)
+		return -ELOOP;
+	if (fstatat(sfd, sname, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISLNK(st.st_mode)) {
+		char target[4097];
+		ssize_t n = readlinkat(sfd, sname, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlinkat(target, dfd, dname) < 0)
+			return -errno;
+		return unlinkat(sfd, sname, 0) < 0 ? -errno : 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		struct dirent *de;
+		DIR *d;
+
+		if (mkdirat(dfd, dname, 0700) < 0)
+			return -errno;
+		in = openat(sfd, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		out = openat(dfd, dname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (in < 0 || out < 0) {
+			r = -errno;
+			goto out;
+		}
+		d = fdopendir(in);
+		if (d == NULL) {
+			r = -errno;
+			goto out;
+		}
+		in = -1;
+		r = 0;
+		while ((de = readdir(d)) != NULL && r == 0) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			r = copy_out(dirfd(d), de->d_name, out, de->d_name, depth + 1);
+		}
+		closedir(d);
+		if (r == 0 && unlinkat(sfd, sname, AT_REMOVEDIR) < 0)
+			r = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode))
+		return unlinkat(sfd, sname, 0) < 0 ? -errno : 0;	/* fifo, socket: nothing to keep */
+	in = openat(sfd, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	out = openat(dfd, dname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (in < 0 || out < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (;;) {
+		char buf[65536];
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+
+			if (w < 0) {
+				r = -errno;
+				goto out;
+			}
+			off += w;
+		}
+	}
+	if (fsync(out) < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = unlinkat(sfd, sname, 0) < 0 ? -errno : 0;
+out:
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return r;
+}
+
+static void
+write_sidecar(struct guard *g, const char *qname, const char *rel)
+{
+	char *abs = guard_abs(g, rel), meta[320], when[48];
+	struct buf out;
+	struct json j;
+	int fd;
+
+	buf_init(&out, 0);
+	json_begin(&j, &out);
+	json_key_str(&j, "path", abs);
+	json_key_str(&j, "guard", g->root);
+	time_format_local(now_realtime_ns(), when, sizeof(when));
+	json_key_str(&j, "time", when);
+	json_end(&j);
+	buf_putc(&out, '\n');
+	snprintf(meta, sizeof(meta), "%s.json", qname);
+	fd = openat(g->quarantine_dirfd, meta, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		0600);
+	if (fd >= 0) {
+		(void)!write(fd, out.data, out.len);
+		close(fd);
+	}
+	buf_release(&out);
+	free(abs);
+}
+
+int
+quarantine_entry(struct guard *g, const char *rel, char **ret_where)
+{
+	char qname[300], stamp[32];
+	const char *name = NULL;
+	time_t now = time(NULL);
+	struct tm tm;
+	int pfd, r;
+
+	pfd = open_parent(g, rel, &name);
+	if (pfd < 0)
+		return pfd;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	/* Names are kept as they were (any byte), shortened to fit NAME_MAX. */
+	snprintf(qname, sizeof(qname), "%s-%d-%u-%.200s", stamp, (int)getpid(),
+		atomic_fetch_add(&restore_counter, 1), name);
+	if (renameat(pfd, name, g->quarantine_dirfd, qname) < 0) {
+		r = -errno;
+		if (r != -EXDEV)
+			goto out;
+		r = copy_out(pfd, name, g->quarantine_dirfd, qname, 0);
+		if (r < 0)
+			goto out;
+	}
+	write_sidecar(g, qname, rel);
+	if (ret_where != NULL)
+		*ret_where = xasprintf("quarantine/%s", qname);
+	r = 0;
+out:
+	close(pfd);
+	return r;
+}

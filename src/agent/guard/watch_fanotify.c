@@ -1,0 +1,240 @@
+/* watch_fanotify.c - filesystem marks with FAN_REPORT_DFID_NAME; directories by handle. */
+#include "agent/guard/watch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "agent/guard/guard.h"
+#include "core/bmap.h"
+#include "core/path.h"
+#include "core/xalloc.h"
+#include "core/banned.h"
+
+#define FAN_EVENTS (FAN_MODIFY | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | \
+	FAN_MOVED_TO | FAN_ONDIR)
+
+struct dir_ref {
+	size_t	 guard;
+	char	*rel;		/* directory relative to the root */
+	char	*only;		/* for the root's parent: the root's name, else NULL */
+	uint64_t stamp;		/* generation it was registered in */
+};
+
+struct watcher {
+	int		 fd;
+	pid_t		 self;
+	struct bmap	 dirs;		/* fsid + handle type + handle -> struct dir_ref */
+	char		 buf[65536] __attribute__((aligned(8)));
+};
+
+/* Key: 8 bytes fsid, 4 bytes handle type, then the handle bytes. */
+static size_t
+make_key(uint8_t *key, const void *fsid, int type, const void *handle, unsigned hlen)
+{
+	if (hlen > BMAP_MAX_KEY - 12)
+		return 0;
+	memcpy(key, fsid, 8);
+	memcpy(key + 8, &type, 4);
+	memcpy(key + 12, handle, hlen);
+	return 12 + hlen;
+}
+
+static void
+free_ref(void *value, void *data)
+{
+	struct dir_ref *ref = value;
+
+	free(ref->rel);
+	free(ref->only);
+	free(ref);
+}
+
+static int
+fan_open(struct watcher **ret)
+{
+	struct watcher *w = xcalloc(1, sizeof(*w));
+
+	w->fd = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_DFID_NAME,
+		O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (w->fd < 0) {
+		int r = -errno;
+
+		free(w);
+		return r;
+	}
+	w->self = getpid();
+	bmap_init(&w->dirs);
+	*ret = w;
+	return 0;
+}
+
+static int
+register_dir(struct watcher *w, int dfd, size_t idx, const char *rel, const char *only,
+	uint64_t stamp)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[MAX_HANDLE_SZ];
+	} h;
+	struct statfs sfs;
+	struct dir_ref *ref, *old;
+	uint8_t key[BMAP_MAX_KEY];
+	size_t klen;
+	int mount_id;
+
+	h.fh.handle_bytes = MAX_HANDLE_SZ;
+	if (name_to_handle_at(dfd, "", &h.fh, &mount_id, AT_EMPTY_PATH) < 0)
+		return -errno;
+	if (fstatfs(dfd, &sfs) < 0)
+		return -errno;
+	klen = make_key(key, &sfs.f_fsid, h.fh.handle_type, h.fh.f_handle, h.fh.handle_bytes);
+	if (klen == 0)
+		return -E2BIG;
+	ref = xcalloc(1, sizeof(*ref));
+	ref->guard = idx;
+	ref->rel = xstrdup(rel);
+	ref->only = only != NULL ? xstrdup(only) : NULL;
+	ref->stamp = stamp;
+	old = bmap_put(&w->dirs, key, klen, ref);
+	if (old != NULL)
+		free_ref(old, NULL);
+	return 0;
+}
+
+static int
+fan_watch_guard(struct watcher *w, size_t idx, struct guard *g)
+{
+	int r;
+
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_EVENTS,
+		    g->rootfd, NULL) < 0) {
+		r = -errno;
+		return r;
+	}
+	r = register_dir(w, g->parentfd, idx, "", g->rootname, g->generation);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < g->base.n; i++) {
+		const struct fentry *e = &g->base.e[i];
+		int dfd;
+
+		if (e->type != FT_DIR)
+			continue;
+		dfd = openat_beneath(g->rootfd, e->path, O_PATH | O_DIRECTORY, 0);
+		if (dfd < 0)
+			continue;
+		r = register_dir(w, dfd, idx, e->path, NULL, g->generation);
+		close(dfd);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+fan_fd(struct watcher *w)
+{
+	return w->fd;
+}
+
+static void
+handle_event(struct watcher *w, const struct fanotify_event_metadata *m,
+	const struct watch_sink *sink)
+{
+	const char *p = (const char *)(m + 1), *end = (const char *)m + m->event_len;
+
+	if (m->mask & FAN_Q_OVERFLOW) {
+		sink->overflow(sink->data, -1);
+		return;
+	}
+	if (m->pid == w->self)
+		return;
+	while (p + sizeof(struct fanotify_event_info_header) <= end) {
+		const struct fanotify_event_info_fid *fid = (const void *)p;
+		const struct file_handle *fh;
+		const struct dir_ref *ref;
+		const char *name = "";
+		uint8_t key[BMAP_MAX_KEY];
+		size_t klen;
+
+		if (fid->hdr.len < sizeof(*fid) || p + fid->hdr.len > end)
+			return;
+		if (fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID_NAME &&
+			fid->hdr.info_type != FAN_EVENT_INFO_TYPE_DFID) {
+			p += fid->hdr.len;
+			continue;
+		}
+		fh = (const struct file_handle *)fid->handle;
+		if ((const char *)fh->f_handle + fh->handle_bytes > p + fid->hdr.len)
+			return;
+		if (fid->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME) {
+			name = (const char *)fh->f_handle + fh->handle_bytes;
+			if (memchr(name, '\0', (size_t)(p + fid->hdr.len - name)) == NULL)
+				return;
+		}
+		klen = make_key(key, &fid->fsid, fh->handle_type, fh->f_handle, fh->handle_bytes);
+		ref = klen > 0 ? bmap_get(&w->dirs, key, klen) : NULL;
+		if (ref != NULL) {
+			if (ref->only != NULL) {
+				if (strcmp(name, ref->only) == 0)
+					sink->hit(sink->data, ref->guard, "", m->pid);
+			} else if (name[0] == '\0' || strcmp(name, ".") == 0) {
+				sink->hit(sink->data, ref->guard, ref->rel, m->pid);
+			} else {
+				char *rel = path_join_rel(ref->rel, name);
+
+				sink->hit(sink->data, ref->guard, rel, m->pid);
+				free(rel);
+			}
+		}
+		p += fid->hdr.len;
+	}
+}
+
+static int
+fan_read(struct watcher *w, const struct watch_sink *sink)
+{
+	for (;;) {
+		const struct fanotify_event_metadata *m;
+		ssize_t len = read(w->fd, w->buf, sizeof(w->buf));
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0 && errno == EAGAIN)
+			return 0;
+		if (len < 0)
+			return -errno;
+		if (len == 0)
+			return 0;
+		for (m = (const void *)w->buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			if (m->vers != FANOTIFY_METADATA_VERSION)
+				return -EPROTO;
+			handle_event(w, m, sink);
+		}
+	}
+}
+
+static void
+fan_close(struct watcher *w)
+{
+	if (w == NULL)
+		return;
+	bmap_each(&w->dirs, free_ref, NULL);
+	bmap_release(&w->dirs);
+	close(w->fd);
+	free(w);
+}
+
+const struct watcher_ops watcher_fanotify = {
+	.name = "fanotify",
+	.open = fan_open,
+	.watch_guard = fan_watch_guard,
+	.fd = fan_fd,
+	.read = fan_read,
+	.close = fan_close,
+};
