@@ -23,7 +23,8 @@ int	 buf_append(struct buf *b, const void *p, size_t n);
 int	 buf_puts(struct buf *b, const char *s);
 int	 buf_putc(struct buf *b, char c);
 int	 buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int	 buf_vappendf(struct buf *b, const char *fmt, va_list ap);
+int	 buf_vappendf(struct buf *b, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Hand the bytes to the caller (free() them); the buffer is empty again. */
 char	*buf_detach(struct buf *b, size_t *ret_len);
 

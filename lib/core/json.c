@@ -22,9 +22,13 @@ json_append_string(struct buf *out, const char *s, size_t len)
 		unsigned char c = p[i];
 		size_t n;
 
-		if (c == '"' || c == '\\') {
-			char esc[2] = { '\\', (char)c };
-			r = buf_append(out, esc, 2);
+		if (c == '"') {
+			r = buf_append(out, "\\\"", 2);
+			i++;
+		} else if (c == '\\') {
+			/* A backslash is written as \u005c, so that "\\x" in our
+			 * output only ever stands for a byte that is not UTF-8. */
+			r = buf_append(out, "\\u005c", 6);
 			i++;
 		} else if (c < 0x20 || c == 0x7f) {
 			char esc[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };

@@ -2,7 +2,7 @@
  * json.h - append JSON to a struct buf. Strings are escaped; bytes that are not
  * valid UTF-8 (file names may hold any byte) are written as the six characters
  * "\\xHH", so the output is always valid JSON and the original bytes can be
- * recovered. One object is built with json_begin/json_end and key helpers.
+ * recovered (a real backslash is written as \u005c, so the two never mix). One object is built with json_begin/json_end and key helpers.
  */
 #ifndef YINGJI_JSON_H
 #define YINGJI_JSON_H

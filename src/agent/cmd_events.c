@@ -170,8 +170,29 @@ struct events_ctx {
 	struct buf	 field;		/* scratch for one decoded string */
 };
 
-/* Print s[0..n) for a terminal: valid UTF-8 except control characters as is,
- * anything else as \xHH. */
+/* The code point of the valid k-byte UTF-8 sequence at p. */
+static unsigned
+utf8_cp(const unsigned char *p, size_t k)
+{
+	unsigned cp = k == 1 ? p[0] : p[0] & (0x7fu >> k);
+
+	for (size_t i = 1; i < k; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	return cp;
+}
+
+/* Would this character, shown as is, hide or reorder what is around it?
+ * Controls, and the bidirectional marks that make "evil\u202egnp.php" look
+ * like "evilphp.png". */
+static bool
+is_deceptive(unsigned cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp == 0x61c || cp == 0x200e ||
+		cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Print s[0..n) for a terminal: valid UTF-8 as is, except what is_deceptive()
+ * (shown as \xHH or \uXXXX); bytes that are not UTF-8 as \xHH. */
 static void
 put_safe(FILE *out, const char *s, size_t n)
 {
@@ -180,16 +201,15 @@ put_safe(FILE *out, const char *s, size_t n)
 
 	while (i < n) {
 		size_t k = utf8_char_len(p + i, n - i);
-		bool ctrl = p[i] < 0x20 || p[i] == 0x7f ||
-			(k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0);	/* C1: U+0080..U+009F */
+		unsigned cp = k > 0 ? utf8_cp(p + i, k) : 0;
 
-		if (k == 0 || ctrl) {
+		if (k == 0 || (k == 1 && is_deceptive(cp)))
 			fprintf(out, "\\x%02x", p[i]);
-			i++;
-			continue;
-		}
-		fwrite(p + i, 1, k, out);
-		i += k;
+		else if (is_deceptive(cp))
+			fprintf(out, "\\u%04x", cp);
+		else
+			fwrite(p + i, 1, k, out);
+		i += k > 0 ? k : 1;
 	}
 }
 
@@ -373,8 +393,8 @@ parse_seq(const char *s, uint64_t *ret)
 static void
 usage_error(const char *what, const char *arg)
 {
-	fprintf(stderr, "yingji-agent events: %s%s%s\n", what, arg != NULL ? ": " : "",
-		arg != NULL ? arg : "");
+	fprintf(stderr, "yingji-agent events%s%s%s%s\n", L("：", ": "), what,
+		arg != NULL ? L("：", ": ") : "", arg != NULL ? arg : "");
 	fprintf(stderr, "%s", L("用法：yingji-agent events --state 目录 [--json] [--follow] "
 		"[--since 序号]（详见 --help）\n", "usage: yingji-agent events --state DIR "
 		"[--json] [--follow] [--since SEQ] (see --help)\n"));
@@ -416,7 +436,8 @@ follow(int statefd, const char *state, uint64_t next, struct events_ctx *ctx)
 	r = 0;
 	while (!events_stop) {
 		int ms = pfd.fd >= 0 ? POLL_SAFETY_MS : POLL_MS;
-		struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+		struct timespec ts = { .tv_sec = ms / 1000,
+			.tv_nsec = (long)(ms % 1000) * 1000000 };
 
 		if (ppoll(&pfd, pfd.fd >= 0 ? 1 : 0, &ts, &waitmask) > 0) {
 			char ev[4096];

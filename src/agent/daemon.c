@@ -63,7 +63,7 @@ struct daemon {
 static void
 daemon_log_event(const struct event *ev)
 {
-	char changes[128];
+	char changes[128], writer[320] = "";
 
 	if (ev->type != EV_TAMPER && ev->type != EV_DRIFT && ev->type != EV_TAMPER_PERSISTENT) {
 		log_info("agent", "%s %s%s%s", event_type_name(ev->type), ev->path ? ev->path : "",
@@ -71,10 +71,12 @@ daemon_log_event(const struct event *ev)
 		return;
 	}
 	event_changes_str(ev->changes, changes, sizeof(changes));
-	log_warn("guard", "%s %s [%s] %s %s %.3f ms%s%d%s%s", L("篡改", "tamper"),
+	if (ev->writer.pid > 0)
+		snprintf(writer, sizeof(writer), ", pid %d %s", (int)ev->writer.pid, ev->writer.exe);
+	log_warn("guard", "%s %s [%s] %s %.3f ms%s%s%s", event_type_name(ev->type),
 		ev->path ? ev->path : "", changes, event_action_name(ev->action),
-		L("用时", "in"), (double)ev->latency_ns / 1e6, L(", 写入进程 pid ", ", writer pid "),
-		(int)ev->writer.pid, ev->writer.exe[0] ? " " : "", ev->writer.exe);
+		(double)ev->latency_ns / 1e6, writer, ev->detail ? ": " : "",
+		ev->detail ? ev->detail : "");
 }
 
 static void

@@ -50,8 +50,8 @@ struct seen {
 static void
 payload_for(uint64_t seq, char *out, size_t outlen)
 {
-	snprintf(out, outlen, "{\"type\":\"tamper\",\"path\":\"/srv/www/f%" PRIu64 "\",\"n\":%" PRIu64
-		"}", seq, seq);
+	snprintf(out, outlen, "{\"type\":\"tamper\",\"path\":\"/srv/www/f%" PRIu64
+		"\",\"n\":%" PRIu64 "}", seq, seq);
 }
 
 static int
@@ -227,7 +227,7 @@ reopen_reads_every_record_in_order(void **state)
 {
 	/* 1000 events, a restart: all 1000 are there, in order, and numbering goes on. */
 	struct tdir *t = *state;
-	struct journal *j;
+	struct journal *j, *j2 = NULL;
 	struct seen s;
 	uint64_t next = 0;
 
@@ -240,6 +240,8 @@ reopen_reads_every_record_in_order(void **state)
 	j = open_j(t->fd, 0, 0);
 	assert_int_equal(journal_next_seq(j), 1001);
 	assert_int_equal(journal_take_dropped(j), 0);
+	/* A second appender is refused rather than allowed to interleave. */
+	assert_int_equal(journal_open(t->fd, NULL, &j2), -EBUSY);
 	journal_close(j);
 
 	s = read_all(t->fd, 0);
@@ -389,6 +391,7 @@ flipped_byte_is_caught_and_numbers_not_reused(void **state)
 	struct journal *j;
 	struct seen s;
 	off_t off = 0, size;
+	uint64_t next = 0;
 	char b;
 	int fd;
 
@@ -425,6 +428,18 @@ flipped_byte_is_caught_and_numbers_not_reused(void **state)
 	assert_int_equal(s.seqs[49], 101);
 	assert_true(s.payload_ok);
 	free(s.seqs);
+
+	/* A follower that has read up to 49 goes on past the damage. */
+	s = (struct seen){ 0 };
+	assert_int_equal(journal_read(t->fd, 50, collect_cb, &s, &next), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(next, 102);
+	s = (struct seen){ 0 };
+	j = open_j(t->fd, 0, 0);
+	journal_close(j);
+	assert_int_equal(journal_read(t->fd, 102, collect_cb, &s, &next), 0);
+	assert_int_equal(s.n, 0);
+	assert_int_equal(next, 102);
 }
 
 static void
@@ -777,6 +792,7 @@ kill_9_loses_no_whole_record(void **state)
 		j = open_j(t->fd, 32 << 10, 0);
 		assert_int_equal(journal_next_seq(j), s.n + 1);
 		journal_close(j);
+		print_message("killed after %" PRIu64 " records\n", s.n);
 		before = s.n;
 	}
 }
@@ -784,23 +800,21 @@ kill_9_loses_no_whole_record(void **state)
 int
 main(void)
 {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(reopen_reads_every_record_in_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(reader_callback_stops_or_fails, setup, teardown),
-		cmocka_unit_test_setup_teardown(no_journal_is_enoent, setup, teardown),
-		cmocka_unit_test_setup_teardown(torn_tail_is_cut_and_numbering_goes_on, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(garbage_tail_is_cut, setup, teardown),
-		cmocka_unit_test_setup_teardown(flipped_byte_is_caught_and_numbers_not_reused, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(rotation_spans_segments, setup, teardown),
-		cmocka_unit_test_setup_teardown(damage_in_an_old_segment_skips_to_the_next, setup,
-			teardown),
-		cmocka_unit_test_setup_teardown(max_bytes_drops_oldest_and_counts, setup, teardown),
-		cmocka_unit_test_setup_teardown(oversized_record_is_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(writer_delivers_in_submission_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(writer_retries_after_a_write_error, setup, teardown),
-		cmocka_unit_test_setup_teardown(kill_9_loses_no_whole_record, setup, teardown),
+		T(reopen_reads_every_record_in_order),
+		T(reader_callback_stops_or_fails),
+		T(no_journal_is_enoent),
+		T(torn_tail_is_cut_and_numbering_goes_on),
+		T(garbage_tail_is_cut),
+		T(flipped_byte_is_caught_and_numbers_not_reused),
+		T(rotation_spans_segments),
+		T(damage_in_an_old_segment_skips_to_the_next),
+		T(max_bytes_drops_oldest_and_counts),
+		T(oversized_record_is_refused),
+		T(writer_delivers_in_submission_order),
+		T(writer_retries_after_a_write_error),
+		T(kill_9_loses_no_whole_record),
 	};
 
 	log_set_level(LOG_ERR);

@@ -142,11 +142,13 @@ fan_fd(struct watcher *w)
 	return w->fd;
 }
 
+/* raw points at the event in the read buffer; m is an aligned copy of its
+ * metadata (the kernel aligns events to 4 bytes only, the struct wants 8). */
 static void
-handle_event(struct watcher *w, const struct fanotify_event_metadata *m,
+handle_event(struct watcher *w, const char *raw, const struct fanotify_event_metadata *m,
 	const struct watch_sink *sink)
 {
-	const char *p = (const char *)(m + 1), *end = (const char *)m + m->event_len;
+	const char *p = raw + m->metadata_len, *end = raw + m->event_len;
 
 	if (m->mask & FAN_Q_OVERFLOW) {
 		sink->overflow(sink->data, -1);
@@ -200,7 +202,7 @@ static int
 fan_read(struct watcher *w, const struct watch_sink *sink)
 {
 	for (;;) {
-		const struct fanotify_event_metadata *m;
+		struct fanotify_event_metadata m;
 		ssize_t len = read(w->fd, w->buf, sizeof(w->buf));
 
 		if (len < 0 && errno == EINTR)
@@ -211,10 +213,14 @@ fan_read(struct watcher *w, const struct watch_sink *sink)
 			return -errno;
 		if (len == 0)
 			return 0;
-		for (m = (const void *)w->buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
-			if (m->vers != FANOTIFY_METADATA_VERSION)
+		for (size_t off = 0; off + sizeof(m) <= (size_t)len; off += m.event_len) {
+			memcpy(&m, w->buf + off, sizeof(m));
+			if (m.vers != FANOTIFY_METADATA_VERSION)
 				return -EPROTO;
-			handle_event(w, m, sink);
+			if (m.event_len < sizeof(m) || m.metadata_len < sizeof(m) ||
+				m.event_len > (size_t)len - off)
+				return -EPROTO;
+			handle_event(w, w->buf + off, &m, sink);
 		}
 	}
 }

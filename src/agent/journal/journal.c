@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -54,7 +55,7 @@ struct journal {
 	uint64_t	 total_bytes;	/* of every segment */
 	uint64_t	 dropped;
 	uint64_t	 segment_max, total_max;
-	struct seg	*segs;		/* oldest first; the last one is being appended to */
+	struct seg	*segs;		/* oldest first; appending to the last */
 	size_t		 nsegs, segs_cap;
 };
 
@@ -504,6 +505,9 @@ journal_read(int state_dirfd, uint64_t from_seq, journal_read_cb cb, void *data,
 			break;		/* a torn tail, or an append in progress */
 		log_warn("journal", "%s: damaged record at offset %" PRIu64
 			", skipping the rest of this segment", name, bad_off);
+		/* Those numbers cannot be read: a follower need not look again. */
+		if (rs.next_seq < segs[i + 1].first_seq)
+			rs.next_seq = segs[i + 1].first_seq;
 	}
 	if (ret_next_seq != NULL)
 		*ret_next_seq = rs.next_seq;
@@ -674,9 +678,15 @@ journal_open(int state_dirfd, const struct journal_opts *opts, struct journal **
 		r = -errno;
 		goto out;
 	}
-	j->dirfd = openat(state_dirfd, JOURNAL_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	j->dirfd = openat(state_dirfd, JOURNAL_DIR,
+		O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (j->dirfd < 0) {
 		r = -errno;
+		goto out;
+	}
+	/* Two appenders would write over each other's records. */
+	if (flock(j->dirfd, LOCK_EX | LOCK_NB) < 0) {
+		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto out;
 	}
 	r = seg_list(j->dirfd, &j->segs, &j->nsegs, &j->segs_cap);
@@ -820,7 +830,7 @@ struct journal_writer {
 	pthread_t	 thread;
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 wake;		/* the writer: work, a retry is due, or stop */
-	pthread_cond_t	 progress;	/* producers and flushers: room, durability, failure */
+	pthread_cond_t	 progress;	/* producers, flushers: room, durability, failure */
 	struct pending	*head, **tailp;
 	size_t		 queued_bytes;	/* payload submitted and not yet appended */
 	uint64_t	 submitted, written, durable;	/* counts of records, in order */

@@ -35,7 +35,9 @@ struct journal_opts {
 	uint64_t	max_bytes;	/* default 256 MiB when 0 */
 };
 
-/* opts may be NULL for the defaults. Creates <state>/journal (0700) if needed. */
+/* opts may be NULL for the defaults. Creates <state>/journal (0700) if needed.
+ * One appender at a time: -EBUSY while another open journal (in any process)
+ * holds the journal directory's lock; closing releases it. Readers need none. */
 int	journal_open(int state_dirfd, const struct journal_opts *opts, struct journal **ret);
 void	journal_close(struct journal *j);	/* accepts NULL; syncs first */
 /* Append one record (not yet durable). ret_seq may be NULL. */
@@ -50,7 +52,8 @@ uint64_t journal_take_dropped(struct journal *j);
  * at a torn tail. The callback returns 0 to go on, >0 to stop, <0 for error.
  * Returns 0 (also when the callback stopped it), the callback's error, or
  * -errno (-ENOENT: no journal). *ret_next_seq (may be NULL) is where to go on
- * from next time: one past the last record delivered, at least from_seq. */
+ * from next time: one past the last record delivered or skipped as damaged,
+ * at least from_seq. */
 typedef int (*journal_read_cb)(uint64_t seq, int64_t time_ns, const void *payload,
 	size_t len, void *data);
 int	journal_read(int state_dirfd, uint64_t from_seq, journal_read_cb cb, void *data,
