@@ -12,6 +12,7 @@
 
 #include "core/buf.h"
 #include "core/xalloc.h"
+#include "core/fdio.h"
 #include "core/banned.h"
 
 static bool
@@ -242,12 +243,10 @@ conf_read_file(const char *path, struct buf *out)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
+		ssize_t n = fd_read(fd, chunk, sizeof(chunk));
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)n;
 			goto out;
 		}
 		if (n == 0)

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "core/xalloc.h"
+#include "core/fdio.h"
 #include "core/banned.h"
 
 #define SHA256_FD_BUFSIZE	(256 * 1024)
@@ -118,12 +119,10 @@ sha256_fd(int fd, uint8_t out[SHA256_LEN], uint64_t *ret_size)
 	h = sha256_new();
 	buf = xmalloc(SHA256_FD_BUFSIZE);
 	for (;;) {
-		ssize_t n = read(fd, buf, SHA256_FD_BUFSIZE);
+		ssize_t n = fd_read(fd, buf, SHA256_FD_BUFSIZE);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)n;
 			goto out;
 		}
 		if (n == 0)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
 
@@ -119,24 +120,13 @@ int
 state_write_file(int statefd, const char *name, const void *data, size_t len)
 {
 	char tmp[256];
-	size_t off = 0;
-	int fd, r = 0;
+	int fd, r;
 
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	fd = openat(statefd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, (const char *)data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
+	r = fd_write_all(fd, data, len);
 	close(fd);
 	if (r == 0 && renameat(statefd, tmp, statefd, name) < 0)
 		r = -errno;
@@ -148,39 +138,12 @@ state_write_file(int statefd, const char *name, const void *data, size_t len)
 int
 state_read_file(int statefd, const char *name, size_t max, char **ret, size_t *ret_len)
 {
-	char *data = NULL;
-	size_t len = 0;
 	int fd, r;
 
 	fd = openat(statefd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	data = xmalloc(max + 1);
-	for (;;) {
-		ssize_t n = read(fd, data + len, max - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		if (len == max) {
-			r = -EFBIG;
-			goto out;
-		}
-	}
-	data[len] = '\0';
-	*ret = data;
-	data = NULL;
-	if (ret_len != NULL)
-		*ret_len = len;
-	r = 0;
-out:
-	free(data);
+	r = fd_read_all(fd, max, ret, ret_len);
 	close(fd);
 	return r;
 }

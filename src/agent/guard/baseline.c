@@ -11,6 +11,7 @@
 
 #include "agent/event.h"
 #include "core/crc32c.h"
+#include "core/fdio.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
 
@@ -428,7 +429,6 @@ baseline_save(const struct baseline *b, int dirfd, const char *name)
 {
 	struct buf data;
 	char tmp[512];
-	size_t off = 0;
 	int fd = -1, r;
 
 	buf_init(&data, 0);
@@ -447,17 +447,9 @@ baseline_save(const struct baseline *b, int dirfd, const char *name)
 		r = -errno;
 		goto out;
 	}
-	while (off < data.len) {
-		ssize_t n = write(fd, data.data + off, data.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		off += (size_t)n;
-	}
+	r = fd_write_all(fd, data.data, data.len);
+	if (r < 0)
+		goto out;
 	if (fsync(fd) < 0 || renameat(dirfd, tmp, dirfd, name) < 0) {
 		r = -errno;
 		goto out;
@@ -479,7 +471,7 @@ baseline_load(int dirfd, const char *name, struct baseline *ret)
 {
 	struct stat st;
 	char *data = NULL;
-	size_t off = 0;
+	size_t len = 0;
 	int fd, r;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -489,25 +481,15 @@ baseline_load(int dirfd, const char *name, struct baseline *ret)
 		r = -errno;
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > BASELINE_MAX_FILE) {
+	if (!S_ISREG(st.st_mode)) {
 		r = -EBADMSG;
 		goto out;
 	}
-	data = xmalloc((size_t)st.st_size + 1);
-	while (off < (size_t)st.st_size) {
-		ssize_t n = read(fd, data + off, (size_t)st.st_size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		off += (size_t)n;
-	}
-	r = baseline_decode(data, off, ret);
+	r = fd_read_all(fd, BASELINE_MAX_FILE, &data, &len);
+	if (r == -EFBIG)
+		r = -EBADMSG;
+	if (r == 0)
+		r = baseline_decode(data, len, ret);
 out:
 	free(data);
 	close(fd);

@@ -14,6 +14,7 @@
 
 #include "agent/guard/guard.h"
 #include "agent/guard/store.h"
+#include "core/fdio.h"
 #include "core/json.h"
 #include "core/path.h"
 #include "core/timeutil.h"
@@ -361,25 +362,17 @@ copy_out(int sfd, const char *sname, int dfd, const char *dname, unsigned depth)
 	}
 	for (;;) {
 		char buf[65536];
-		ssize_t n = read(in, buf, sizeof(buf));
+		ssize_t n = fd_read(in, buf, sizeof(buf));
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-
-			if (w < 0) {
-				r = -errno;
+		if (n <= 0) {
+			r = (int)n;
+			if (n < 0)
 				goto out;
-			}
-			off += w;
+			break;
 		}
+		r = fd_write_all(out, buf, (size_t)n);
+		if (r < 0)
+			goto out;
 	}
 	if (fsync(out) < 0) {
 		r = -errno;
@@ -414,7 +407,7 @@ write_sidecar(struct guard *g, const char *qname, const char *rel)
 	fd = openat(g->quarantine_dirfd, meta, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		0600);
 	if (fd >= 0) {
-		(void)!write(fd, out.data, out.len);
+		(void)fd_write_all(fd, out.data, out.len);
 		close(fd);
 	}
 	buf_release(&out);

@@ -32,6 +32,7 @@
 #include "core/buf.h"
 #include "core/xalloc.h"
 #include "tls/sha256.h"
+#include "core/fdio.h"
 #include "core/banned.h"
 
 #define STORE_DIR		"store"
@@ -527,12 +528,10 @@ store_get(struct store *s, const uint8_t hash[SHA256_LEN], uint64_t max, zstd_wr
 	dec = zstd_dec_new(max);
 	buf = xmalloc(STORE_READ_SIZE);
 	for (;;) {
-		ssize_t n = read(fd, buf, STORE_READ_SIZE);
+		ssize_t n = fd_read(fd, buf, STORE_READ_SIZE);
 
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
+			r = (int)n;
 			goto out;
 		}
 		if (n == 0)
