@@ -13,7 +13,7 @@
 #include "core/fdio.h"
 #include "core/banned.h"
 
-#define SHA256_FD_BUFSIZE	(256 * 1024)
+#define SHA256_FD_BUFSIZE	(128 * 1024)
 
 struct sha256 {
 	EVP_MD_CTX	*ctx;
@@ -111,13 +111,14 @@ sha256_buf(const void *p, size_t n, uint8_t out[SHA256_LEN])
 int
 sha256_fd(int fd, uint8_t out[SHA256_LEN], uint64_t *ret_size)
 {
+	/* On the stack: a fresh heap buffer this size per file is an mmap, page
+	 * faults and munmap for every file scanned. */
+	uint8_t buf[SHA256_FD_BUFSIZE];
 	struct sha256 *h = NULL;
-	uint8_t *buf = NULL;
 	uint64_t size = 0;
 	int r;
 
 	h = sha256_new();
-	buf = xmalloc(SHA256_FD_BUFSIZE);
 	for (;;) {
 		ssize_t n = fd_read(fd, buf, SHA256_FD_BUFSIZE);
 
@@ -135,7 +136,6 @@ sha256_fd(int fd, uint8_t out[SHA256_LEN], uint64_t *ret_size)
 		*ret_size = size;
 	r = 0;
 out:
-	free(buf);
 	sha256_free(h);
 	return r;
 }

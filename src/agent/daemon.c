@@ -19,6 +19,7 @@
 #include "agent/event.h"
 #include "agent/guard/guard.h"
 #include "agent/guard/store.h"
+#include "agent/guard/syncer.h"
 #include "agent/guard/watch.h"
 #include "agent/journal/journal.h"
 #include "agent/state.h"
@@ -563,6 +564,7 @@ daemon_run(const struct daemon_opts *o)
 			strerror(-r));
 		goto out;
 	}
+	syncer_start();
 	emit_agent(&d, EV_AGENT_START, "yingji-agent " YINGJI_VERSION);
 
 	d.guards = xcalloc(o->nguards, sizeof(*d.guards));
@@ -703,6 +705,7 @@ out:
 	free(d.watched_gen);
 	bmap_each(&d.folds, fold_free, NULL);
 	bmap_release(&d.folds);
+	syncer_stop();
 	journal_writer_stop(d.writer);
 	journal_close(d.journal);
 	store_free(d.store);

@@ -14,6 +14,7 @@
 #include "agent/guard/restore.h"
 #include "agent/guard/scan.h"
 #include "agent/guard/store.h"
+#include "agent/guard/syncer.h"
 #include "core/log.h"
 #include "core/path.h"
 #include "core/timeutil.h"
@@ -86,8 +87,12 @@ static int
 guard_save(struct guard *g)
 {
 	char *name = guard_file(g, "baseline");
-	int r = baseline_save(&g->base, g->state_dirfd, name);
+	int r;
 
+	/* The blobs the baseline refers to must be on disk before it is. */
+	r = store_sync(g->store);
+	if (r == 0)
+		r = baseline_save(&g->base, g->state_dirfd, name);
 	free(name);
 	return r;
 }
@@ -186,7 +191,10 @@ capture_evidence(struct guard *g, int fd, uint8_t hash[32])
 	uint64_t size;
 	bool stored;
 
-	return fd >= 0 && store_put_fd(g->store, fd, hash, &size, &stored) == 0;
+	if (fd < 0 || store_put_fd(g->store, fd, hash, &size, &stored) < 0)
+		return false;
+	syncer_sync_fs(g->state_dirfd);
+	return true;
 }
 
 static void reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
@@ -275,13 +283,18 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 		free(parent);
 		event_writer_from_pid(&ev.writer, pid);
 		ev.changes = CH_ADDED;
-		if (cur.type == FT_REG) {
+		if (cur.type == FT_REG)
 			efd = openat_beneath(g->rootfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
-			ev.has_new_hash = capture_evidence(g, efd, ev.new_hash);
-		}
 		unlock_around(g, rel, false);
 		r = quarantine_entry(g, rel, &where);
 		unlock_around(g, rel, true);
+		ev.latency_ns = now_monotonic_ns() - noticed_ns;
+		/* The file itself is in quarantine; its hash goes in the event. */
+		if (efd >= 0) {
+			uint64_t size;
+
+			ev.has_new_hash = sha256_fd(efd, ev.new_hash, &size) == 0;
+		}
 		ev.action = r == 0 ? ACT_QUARANTINED : ACT_FAILED;
 		ev.quarantine = where;
 		if (r < 0)

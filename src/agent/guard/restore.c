@@ -14,6 +14,7 @@
 
 #include "agent/guard/guard.h"
 #include "agent/guard/store.h"
+#include "agent/guard/syncer.h"
 #include "core/fdio.h"
 #include "core/json.h"
 #include "core/path.h"
@@ -97,10 +98,6 @@ restore_file(struct guard *g, int pfd, const char *name, struct fentry *want)
 	r = apply_metadata_fd(fd, want);
 	if (r < 0)
 		goto out;
-	if (fdatasync(fd) < 0) {
-		r = -errno;
-		goto out;
-	}
 	if (!linked) {
 		if (linkat(fd, "", pfd, tmp, AT_EMPTY_PATH) < 0) {
 			r = -errno;
@@ -113,11 +110,15 @@ restore_file(struct guard *g, int pfd, const char *name, struct fentry *want)
 		goto out;
 	}
 	linked = false;
+	/* Verified content is in place; the disk catches up off this path. */
+	syncer_sync_fd(fd);
+	fd = -1;
 	r = 0;
 out:
 	if (linked)
 		unlinkat(pfd, tmp, 0);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 

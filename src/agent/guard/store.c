@@ -3,12 +3,15 @@
  * blobs under <state>/store/xx/<64 hex>.zst.
  *
  * A blob is written to an unnamed O_TMPFILE in <state>/store (or, where the
- * filesystem lacks O_TMPFILE, a ".tmp.*" file there), fsync'd, and only then
- * linked under its final name, so a crash or a full disk never leaves a
- * partial blob under a real name. store_put_fd() learns the hash only at EOF,
+ * filesystem lacks O_TMPFILE, a ".tmp.*" file there) and only then linked
+ * under its final name, so a full disk never leaves a partial blob under a
+ * real name. Durability is batched: store_sync() (syncfs) before a baseline
+ * that refers to new blobs is committed; a blob a crash left empty is taken
+ * for absent and written again. store_put_fd() learns the hash only at EOF,
  * which is why the temp file lives in store/ and not in store/xx/: linkat()
  * only needs the same filesystem. An existing final name means the same
- * content is already there, so EEXIST is success.
+ * content is already there, so EEXIST is success (unless it is such an
+ * empty remnant, which is replaced).
  *
  * Every path is opened relative to the store's directory fd, one component at
  * a time with O_NOFOLLOW. The struct is read-only after store_open() except for
@@ -36,7 +39,7 @@
 #include "core/banned.h"
 
 #define STORE_DIR		"store"
-#define STORE_READ_SIZE		(256 * 1024)
+#define STORE_READ_SIZE		(128 * 1024)	/* on the stack: no mmap per file */
 #define STORE_IDLE_ENC_MAX	4		/* a compressor holds a few MiB */
 #define STORE_SUB_LEN		2		/* "xx" */
 #define STORE_NAME_LEN		(SHA256_HEX_LEN + 4)	/* "<64 hex>.zst" */
@@ -332,8 +335,22 @@ blob_writer_link(struct store *s, struct blob_writer *w, int subfd, const char *
 	return 0;
 }
 
-/* Finish the frame, make it durable and name it. The writer is discarded
- * whatever happens. */
+/* A blob shorter than this cannot be a zstd frame: it is what a crash leaves
+ * of a blob whose data never reached the disk. */
+#define STORE_MIN_BLOB	9
+
+static bool
+blob_present(int subfd, const char *name)
+{
+	struct stat st;
+
+	return fstatat(subfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		st.st_size >= STORE_MIN_BLOB;
+}
+
+/* Finish the frame and name it. Durability comes from store_sync(), once for
+ * a whole batch, not from an fsync per blob. The writer is discarded whatever
+ * happens. */
 static int
 blob_writer_commit(struct store *s, struct blob_writer *w, const uint8_t hash[SHA256_LEN])
 {
@@ -344,24 +361,18 @@ blob_writer_commit(struct store *s, struct blob_writer *w, const uint8_t hash[SH
 	r = zstd_enc_finish(w->enc, fd_write_cb, &w->fd);
 	if (r < 0)
 		goto out;
-	if (fsync(w->fd) < 0) {
-		r = -errno;
-		goto out;
-	}
 	store_blob_names(hash, sub, name);
 	r = store_open_sub(s, sub, true, &subfd);
 	if (r < 0)
 		goto out;
 	r = blob_writer_link(s, w, subfd, name);
+	if (r == -EEXIST && !blob_present(subfd, name)) {
+		/* the remains of a crash: replace them */
+		unlinkat(subfd, name, 0);
+		r = blob_writer_link(s, w, subfd, name);
+	}
 	if (r == -EEXIST)
 		r = 0;		/* same content, already there */
-	if (r < 0)
-		goto out;
-	if (fsync(subfd) < 0) {
-		r = -errno;
-		goto out;
-	}
-	r = 0;
 out:
 	if (subfd >= 0)
 		close(subfd);
@@ -370,12 +381,18 @@ out:
 }
 
 int
+store_sync(struct store *s)
+{
+	return syncfs(s->dirfd) < 0 ? -errno : 0;
+}
+
+int
 store_put_fd(struct store *s, int fd, uint8_t ret_hash[32], uint64_t *ret_size,
 		bool *ret_stored)
 {
 	struct blob_writer w = BLOB_WRITER_INIT;
 	struct sha256 *h = NULL;
-	uint8_t *buf = NULL;
+	uint8_t buf[STORE_READ_SIZE];
 	uint8_t hash[SHA256_LEN];
 	uint64_t off = 0;
 	struct stat st;
@@ -398,7 +415,6 @@ store_put_fd(struct store *s, int fd, uint8_t ret_hash[32], uint64_t *ret_size,
 	/* Storing may stop early (over the cap, disk full), but the hash is
 	 * always of the whole content. */
 	h = sha256_new();
-	buf = xmalloc(STORE_READ_SIZE);
 	for (;;) {
 		ssize_t n = pread(fd, buf, STORE_READ_SIZE, (off_t)off);
 
@@ -446,7 +462,6 @@ store_put_fd(struct store *s, int fd, uint8_t ret_hash[32], uint64_t *ret_size,
 	r = 0;
 out:
 	blob_writer_discard(s, &w);
-	free(buf);
 	sha256_free(h);
 	return r;
 }
@@ -481,14 +496,13 @@ bool
 store_has(struct store *s, const uint8_t hash[32])
 {
 	char sub[STORE_SUB_LEN + 1], name[STORE_NAME_LEN + 1];
-	struct stat st;
 	int subfd = -1;
 	bool has;
 
 	store_blob_names(hash, sub, name);
 	if (store_open_sub(s, sub, false, &subfd) < 0)
 		return false;
-	has = fstatat(subfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+	has = blob_present(subfd, name);
 	close(subfd);
 	return has;
 }
@@ -516,7 +530,7 @@ store_get(struct store *s, const uint8_t hash[SHA256_LEN], uint64_t max, zstd_wr
 {
 	struct blob_reader rd = { .sink = sink, .sinkdata = sinkdata };
 	struct zstd_dec *dec = NULL;
-	uint8_t *buf = NULL;
+	uint8_t buf[STORE_READ_SIZE];
 	uint8_t got[SHA256_LEN];
 	int fd = -1;
 	int r;
@@ -526,7 +540,6 @@ store_get(struct store *s, const uint8_t hash[SHA256_LEN], uint64_t max, zstd_wr
 		goto out;
 	rd.h = sha256_new();
 	dec = zstd_dec_new(max);
-	buf = xmalloc(STORE_READ_SIZE);
 	for (;;) {
 		ssize_t n = fd_read(fd, buf, STORE_READ_SIZE);
 
@@ -550,7 +563,6 @@ store_get(struct store *s, const uint8_t hash[SHA256_LEN], uint64_t max, zstd_wr
 	}
 	r = 0;
 out:
-	free(buf);
 	zstd_dec_free(dec);
 	sha256_free(rd.h);
 	if (fd >= 0)
