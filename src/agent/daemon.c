@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,6 +525,14 @@ daemon_run(const struct daemon_opts *o)
 
 	d.started_ns = now_realtime_ns();
 	bmap_init(&d.folds);
+	/* Blocked before any thread starts, so every thread inherits the mask and
+	 * a SIGTERM always reaches the loop (and the journal is drained). */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	r = state_open(o->state, true, &d.statefd);
 	if (r < 0) {
 		log_error("agent", "%s %s: %s", L("无法打开状态目录", "cannot open state directory"),
@@ -621,12 +630,6 @@ daemon_run(const struct daemon_opts *o)
 		}
 	}
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	timerfd_settime(timerfd, 0, &tick, NULL);
