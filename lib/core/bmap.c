@@ -58,13 +58,18 @@ find_slot(const struct bmap *m, const void *key, size_t len, bool for_insert)
 	}
 }
 
+/* Rebuild the table: twice as large when live keys fill it, the same size
+ * when it is mostly tombstones (so insert/delete churn never grows it). */
 static void
 grow(struct bmap *m)
 {
 	struct bmap_slot *old = m->slots;
 	size_t oldn = m->nslots;
 
-	m->nslots = oldn ? oldn * 2 : 64;
+	if (oldn == 0)
+		m->nslots = 64;
+	else if ((m->used + 1) * 4 > oldn)
+		m->nslots = oldn * 2;
 	m->slots = xcalloc(m->nslots, sizeof(*m->slots));
 	m->used = m->filled = 0;
 	for (size_t i = 0; i < oldn; i++)

@@ -42,8 +42,12 @@ static const char run_help[] =
 	"  --maintenance SPEC   a window during which changes are allowed and accepted\n"
 	"                       at its end: \"Sat,Sun 02:00-04:00\" or \"daily 01:00-01:30\"\n"
 	"                       (local time, Asia/Shanghai; repeatable)\n"
+	"  --rescan-interval T  a full check of every guard this often (default 10m;\n"
+	"                       0 turns it off); it catches what no watcher reports,\n"
+	"                       such as writes through a hard link made elsewhere\n"
 	"  --config FILE        key = value lines: state, guard (repeatable), lock,\n"
-	"                       watcher, max_store_size, fold_window, maintenance\n"
+	"                       watcher, max_store_size, fold_window, maintenance,\n"
+	"                       rescan_interval\n"
 	"  --verbose            debug logging\n"
 	"\n"
 	"Stops on SIGINT or SIGTERM. Exit status 0, or 2 on error.\n";
@@ -110,6 +114,8 @@ apply_setting(struct run_args *a, const char *key, const char *value)
 		return duration_parse(value, &a->o.fold_window_ns);
 	if (strcmp(key, "maintenance") == 0)
 		return add_window(a, value);
+	if (strcmp(key, "rescan_interval") == 0)
+		return duration_parse(value, &a->o.rescan_interval_ns);
 	return -ENOENT;
 }
 
@@ -185,6 +191,7 @@ cmd_run(int argc, char **argv)
 		{ "max-store-size", required_argument, NULL, 'm' },
 		{ "fold-window", required_argument, NULL, 'f' },
 		{ "maintenance", required_argument, NULL, 'M' },
+		{ "rescan-interval", required_argument, NULL, 'R' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -194,7 +201,8 @@ cmd_run(int argc, char **argv)
 		int opt;
 		const char *key;
 	} keys[] = { { 's', "state" }, { 'g', "guard" }, { 'w', "watcher" },
-		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" } };
+		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" },
+		{ 'R', "rescan_interval" } };
 	struct run_args a = { 0 };
 	char *state_abs = NULL;
 	int opt, r, status = 2;
@@ -203,13 +211,14 @@ cmd_run(int argc, char **argv)
 	a.o.max_store_bytes = 256ull << 20;
 	a.o.fold_window_ns = 10ll * 1000000000;
 	a.o.fold_threshold = 3;
+	a.o.rescan_interval_ns = 600ll * 1000000000;
 	/* The config file first, so the command line can override it. */
 	for (int i = 1; i + 1 < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && load_config(&a, argv[i + 1]) < 0)
 			goto out;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:c:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:c:vh", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (opt) {

@@ -40,6 +40,8 @@ struct fold {
 	bool		 persistent;
 	struct event_writer writer;
 	char		*guard;
+	uint64_t	 actions[ACT_BLOCKED + 1];	/* outcome of each repair */
+	enum event_action last_action;
 };
 
 struct daemon {
@@ -52,6 +54,8 @@ struct daemon {
 	struct watcher			*watcher;
 	struct guard			*guards;
 	uint64_t			*watched_gen;
+	bool				*rescan_pending;
+	int64_t				 last_periodic;
 	size_t				 nguards;
 	struct bmap			 folds;		/* path -> struct fold */
 	bool				 status_dirty;
@@ -106,11 +110,18 @@ emit_persistent(struct daemon *d, struct fold *f, bool ended)
 	ev.path = f->path;
 	ev.count = f->count;
 	ev.writer = f->writer;
-	ev.action = ACT_RESTORED;
+	ev.action = f->last_action;
+	/* Say what really happened to each of them, not what we hoped. */
 	snprintf(detail, sizeof(detail),
-		ended ? "persistent attack ended: %llu rewrites in %.1f s, restored every time"
-		      : "persistent attack: %llu rewrites in %.1f s so far, restored every time",
-		(unsigned long long)f->count, (double)(f->last_ns - f->first_ns) / 1e9);
+		"persistent attack%s: %llu changes in %.1f s; restored %llu, quarantined %llu, "
+		"recreated %llu, alerted only %llu, failed %llu",
+		ended ? " ended" : "", (unsigned long long)f->count,
+		(double)(f->last_ns - f->first_ns) / 1e9,
+		(unsigned long long)f->actions[ACT_RESTORED],
+		(unsigned long long)f->actions[ACT_QUARANTINED],
+		(unsigned long long)f->actions[ACT_RECREATED],
+		(unsigned long long)f->actions[ACT_ALERTED],
+		(unsigned long long)f->actions[ACT_FAILED]);
 	ev.detail = detail;
 	daemon_record(d, &ev);
 }
@@ -154,12 +165,19 @@ daemon_emit(struct event *ev, void *data)
 			f->first_ns = f->last_ns = now;
 			f->persistent = false;
 			f->writer = ev->writer;
+			memset(f->actions, 0, sizeof(f->actions));
+			if ((size_t)ev->action < sizeof(f->actions) / sizeof(f->actions[0]))
+				f->actions[ev->action]++;
+			f->last_action = ev->action;
 		}
 		daemon_record(d, ev);
 		return;
 	}
 	f->count++;
 	f->last_ns = now;
+	if ((size_t)ev->action < sizeof(f->actions) / sizeof(f->actions[0]))
+		f->actions[ev->action]++;
+	f->last_action = ev->action;
 	if (ev->writer.pid > 0)
 		f->writer = ev->writer;
 	if (f->persistent)
@@ -236,11 +254,12 @@ write_status(struct daemon *d)
 	json_key_array(&j, "guards");
 	for (size_t i = 0; i < d->nguards; i++) {
 		struct guard *g = &d->guards[i];
-		uint64_t files = 0, dirs = 0;
+		uint64_t files = 0, dirs = 0, unstored = 0;
 
 		for (size_t k = 0; k < g->base.n; k++) {
 			files += g->base.e[k].type == FT_REG;
 			dirs += g->base.e[k].type == FT_DIR;
+			unstored += g->base.e[k].type == FT_REG && !(g->base.e[k].flags & FE_STORED);
 		}
 		json_array_object(&j);
 		json_key_str(&j, "path", g->root != NULL ? g->root : d->o->guards[i]);
@@ -249,6 +268,8 @@ write_status(struct daemon *d)
 		json_key_str(&j, "state", guard_state_name(g->state));
 		json_key_bool(&j, "lock", g->lock && g->lock_supported);
 		json_key_u64(&j, "tampers", g->tampers);
+		/* files whose change can only be alerted (not in the store) */
+		json_key_u64(&j, "alert_only", unstored);
 		if (g->last_tamper_ns > 0) {
 			time_format_local(g->last_tamper_ns, when, sizeof(when));
 			json_key_str(&j, "last_tamper", when);
@@ -266,13 +287,25 @@ write_status(struct daemon *d)
 	buf_release(&out);
 }
 
+static void rewatch_changed(struct daemon *d);
+
 static void
 on_hit(void *data, size_t idx, const char *rel, pid_t pid)
 {
 	struct daemon *d = data;
+	struct guard *g;
 
-	if (idx < d->nguards)
-		guard_reconcile(&d->guards[idx], rel, pid, now_monotonic_ns());
+	if (idx >= d->nguards || d->guards[idx].root == NULL)
+		return;
+	g = &d->guards[idx];
+	guard_reconcile(g, rel, pid, now_monotonic_ns());
+	if (g->generation != d->watched_gen[idx]) {
+		/* A directory was recreated (or the root's parent reopened): watch it
+		 * before reading on, and look over the guard once more soon, for what
+		 * was written there before the watch. */
+		rewatch_changed(d);
+		d->rescan_pending[idx] = true;
+	}
 }
 
 static void
@@ -436,12 +469,16 @@ in_maintenance(const struct daemon *d)
 	return false;
 }
 
+/* Windows pause guards at their start and accept what changed at their end.
+ * Only pauses the window made are ended by it (the marker says who paused),
+ * so an operator's own pause is left alone, and a window that ended while the
+ * agent was down is finished at start. */
 static void
-check_maintenance(struct daemon *d)
+check_maintenance(struct daemon *d, bool starting)
 {
 	bool in = in_maintenance(d);
 
-	if (in == d->in_window)
+	if (in == d->in_window && !starting)
 		return;
 	d->in_window = in;
 	for (size_t i = 0; i < d->nguards; i++) {
@@ -449,10 +486,37 @@ check_maintenance(struct daemon *d)
 
 		if (g->root == NULL)
 			continue;
-		if (in)
-			guard_pause(g, "maintenance window");
-		else
-			guard_publish(g, NULL, "maintenance window (changes accepted at its end)");
+		if (in && g->state == GUARD_READY)
+			guard_pause(g, GUARD_WINDOW_WHO);
+		else if (!in && g->state == GUARD_PAUSED && guard_paused_by_window(g))
+			guard_publish(g, NULL, GUARD_WINDOW_WHO " (changes accepted at its end)");
+	}
+	rewatch_changed(d);
+}
+
+/* The 1 s tick: the root still where it should be, rescans asked for, the
+ * periodic full check that makes up for anything a watcher cannot see (writes
+ * through a mapping or a hard link made elsewhere). */
+static void
+check_guards(struct daemon *d)
+{
+	int64_t now = now_monotonic_ns();
+	bool periodic = d->o->rescan_interval_ns > 0 &&
+		now - d->last_periodic >= d->o->rescan_interval_ns;
+
+	if (periodic)
+		d->last_periodic = now;
+	for (size_t i = 0; i < d->nguards; i++) {
+		struct guard *g = &d->guards[i];
+
+		if (g->root == NULL || g->state != GUARD_READY)
+			continue;
+		if (!guard_root_intact(g))
+			guard_reconcile(g, "", 0, now);
+		if (d->rescan_pending[i] || periodic) {
+			d->rescan_pending[i] = false;
+			guard_rescan(g, EV_TAMPER, periodic ? "periodic check" : "after a repair");
+		}
 	}
 	rewatch_changed(d);
 }
@@ -462,7 +526,19 @@ check_journal(struct daemon *d)
 {
 	int r = journal_writer_error(d->writer);
 	int64_t now = now_monotonic_ns();
+	uint64_t dropped = journal_take_dropped(d->journal);
 
+	if (dropped > 0) {
+		struct event ev;
+		char detail[160];
+
+		event_init(&ev, EV_STATE_ERROR);
+		snprintf(detail, sizeof(detail), "event journal full: the %llu oldest records "
+			"were removed by rotation", (unsigned long long)dropped);
+		ev.detail = detail;
+		ev.count = dropped;
+		daemon_record(d, &ev);
+	}
 	if (r == 0 || now - d->last_journal_warn < 60ll * 1000000000)
 		return;
 	d->last_journal_warn = now;
@@ -578,6 +654,8 @@ daemon_run(const struct daemon_opts *o)
 
 	d.guards = xcalloc(o->nguards, sizeof(*d.guards));
 	d.watched_gen = xcalloc(o->nguards, sizeof(*d.watched_gen));
+	d.rescan_pending = xcalloc(o->nguards, sizeof(*d.rescan_pending));
+	d.last_periodic = now_monotonic_ns();
 	d.nguards = o->nguards;
 	for (size_t i = 0; i < o->nguards; i++) {
 		struct guard *g = &d.guards[i];
@@ -648,7 +726,7 @@ daemon_run(const struct daemon_opts *o)
 		ev.data.fd = ctlfd;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, ctlfd, &ev);
 	}
-	check_maintenance(&d);
+	check_maintenance(&d, true);
 	write_status(&d);
 	log_info("agent", "%s (%s)", L("防护已就绪", "guards ready"), d.wops->name);
 
@@ -678,7 +756,8 @@ daemon_run(const struct daemon_opts *o)
 
 				(void)!read(timerfd, &ticks, sizeof(ticks));
 				expire_folds(&d);
-				check_maintenance(&d);
+				check_maintenance(&d, false);
+				check_guards(&d);
 				check_journal(&d);
 			} else if (fd == ctlfd) {
 				handle_control(&d, ctlfd);
@@ -706,6 +785,7 @@ out:
 			guard_close(&d.guards[i]);
 	free(d.guards);
 	free(d.watched_gen);
+	free(d.rescan_pending);
 	bmap_each(&d.folds, fold_free, NULL);
 	bmap_release(&d.folds);
 	syncer_stop();

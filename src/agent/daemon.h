@@ -24,6 +24,7 @@ struct daemon_opts {
 	const char			*watcher;	/* "auto", "fanotify", "inotify" */
 	uint64_t			 max_store_bytes;
 	int64_t				 fold_window_ns;
+	int64_t				 rescan_interval_ns;	/* 0: never */
 	unsigned			 fold_threshold;
 	struct maintenance_window	*windows;
 	size_t				 nwindows;

@@ -144,7 +144,15 @@ else
 	stop_agent
 fi
 
-########## The state directory on another filesystem: quarantine by copy.
+########## The state directory on another filesystem: intruders are moved (whole,
+# atomically) into .yingji-quarantine beside the guarded root instead; the
+# event's "quarantine" is then an absolute path.
+qpath() {
+	case $1 in
+	/*) echo "$1" ;;
+	*) echo "$S3/$1" ;;
+	esac
+}
 OTHER=$T/other
 mount_tmpfs "$OTHER" 64m
 G3=$T/www3
@@ -170,15 +178,15 @@ for watcher in fanotify inotify; do
 	wait_restored "$G3" "$T/www3.pristine" 20 "$watcher: state on another filesystem"
 	assert_event tamper "$G3/planted.bin" quarantined
 	q=$(ev_get "$EVENT" "e['quarantine']")
-	cmp -s "$S3/$q" "$T/planted.bin" || fail "$watcher: the planted file in quarantine (by copy) is not intact"
+	cmp -s "$(qpath "$q")" "$T/planted.bin" || fail "$watcher: the planted file in quarantine is not intact"
 	assert_event tamper "$G3/kit" quarantined
 	q=$(ev_get "$EVENT" "e['quarantine']")
-	diff -r --no-dereference "$S3/$q" "$T/kit" >/dev/null 2>&1 ||
-		fail "$watcher: the planted directory in quarantine (by copy) is not intact"
+	diff -r --no-dereference "$(qpath "$q")" "$T/kit" >/dev/null 2>&1 ||
+		fail "$watcher: the planted directory in quarantine is not intact"
 	assert_event tamper "$G3/index.html" restored
 	q=$(ev_get "$EVENT" "e.get('quarantine', '')")
-	[ -L "$S3/$q" ] && [ "$(readlink "$S3/$q")" = /etc/passwd ] ||
-		fail "$watcher: the symlink is not in quarantine (by copy): $EVENT"
+	[ -L "$(qpath "$q")" ] && [ "$(readlink "$(qpath "$q")")" = /etc/passwd ] ||
+		fail "$watcher: the symlink is not in quarantine: $EVENT"
 	assert_event tamper "$G3/a.txt" restored
 	stop_agent
 done
@@ -205,7 +213,8 @@ if [ -e "$G4/huge.bin" ]; then
 	cmp -s "$G4/huge.bin" "$T/huge.bin" || fail "a planted file that could not be quarantined was damaged"
 else
 	q=$(ev_get "$EVENT" "e.get('quarantine', '')")
-	cmp -s "$SMALL/state/$q" "$T/huge.bin" || fail "the planted file is gone and not intact in quarantine"
+	case $q in /*) ;; *) q=$SMALL/state/$q ;; esac
+	cmp -s "$q" "$T/huge.bin" || fail "the planted file is gone and not intact in quarantine"
 fi
 partial=$(find "$SMALL/state/quarantine" -type f ! -name '*.json' -size +100k 2>/dev/null)
 [ -z "$partial" ] || fail_later "a partial copy of the planted file is left in quarantine, filling the" \

@@ -138,6 +138,22 @@ bmap_holds_many_keys_and_deletes(void **state)
 }
 
 static void
+bmap_does_not_grow_under_churn(void **state)
+{
+	struct bmap m;
+	static int v;
+
+	bmap_init(&m);
+	for (int i = 0; i < 200000; i++) {
+		bmap_put(&m, &i, sizeof(i), &v);
+		assert_ptr_equal(bmap_del(&m, &i, sizeof(i)), &v);
+	}
+	assert_int_equal(m.used, 0);
+	assert_true(m.nslots <= 256);
+	bmap_release(&m);
+}
+
+static void
 crc32c_matches_the_standard_check_value(void **state)
 {
 	assert_int_equal(crc32c(0, "123456789", 9), 0xe3069283u);
@@ -154,6 +170,7 @@ main(void)
 		cmocka_unit_test(paths_are_normalised_without_resolving),
 		cmocka_unit_test(durations_and_sizes_parse_or_fail_clearly),
 		cmocka_unit_test(bmap_holds_many_keys_and_deletes),
+		cmocka_unit_test(bmap_does_not_grow_under_churn),
 		cmocka_unit_test(crc32c_matches_the_standard_check_value),
 	};
 

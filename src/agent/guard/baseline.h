@@ -35,6 +35,7 @@ struct fentry {
 	int64_t		 mtime_ns, ctime_ns;
 	uint32_t	 mode;		/* permission bits (07777) */
 	uint32_t	 uid, gid;
+	uint32_t	 nlink;		/* in memory only: not part of the file format */
 	uint8_t		 type;		/* enum fentry_type */
 	uint8_t		 flags;		/* enum fentry_flags */
 	uint8_t		 hash[32];

@@ -65,11 +65,62 @@ emit_simple(struct guard *g, enum event_type type, enum event_action action, con
 	guard_emit(g, &ev);
 }
 
+static char *parent_of(const char *rel);
+
+/* The parent we hold open is still what the root's parent path names (a
+ * rename of any directory above the guard shows here). */
+static bool
+parent_intact(struct guard *g)
+{
+	char *parent = parent_of(g->root);
+	struct stat a, b;
+	bool ok;
+
+	ok = g->parentfd >= 0 && fstat(g->parentfd, &a) == 0 &&
+		stat(parent[0] != '\0' ? parent : "/", &b) == 0 && a.st_dev == b.st_dev &&
+		a.st_ino == b.st_ino;
+	free(parent);
+	return ok;
+}
+
+/* Open the root's parent by path again, creating what is missing (mkdir -p,
+ * 0755): the guarded path is what has to be right, wherever the old one went. */
+static int
+reopen_parent(struct guard *g)
+{
+	char *parent = parent_of(g->root), *p;
+	int fd, r = 0;
+
+	for (p = parent + 1; r == 0 && *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			r = -errno;
+		*p = '/';
+	}
+	if (r == 0 && parent[0] != '\0' && mkdir(parent, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	fd = r == 0 ? open(parent[0] != '\0' ? parent : "/", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (r == 0 && fd < 0)
+		r = -errno;
+	free(parent);
+	if (r < 0)
+		return r;
+	if (g->parentfd >= 0)
+		close(g->parentfd);
+	g->parentfd = fd;
+	g->generation++;
+	return 0;
+}
+
 bool
 guard_root_intact(struct guard *g)
 {
 	struct stat a, b;
 
+	if (!parent_intact(g))
+		return false;
 	if (g->rootfd < 0 || fstat(g->rootfd, &a) < 0)
 		return false;
 	if (fstatat(g->parentfd, g->rootname, &b, AT_SYMLINK_NOFOLLOW) < 0)
@@ -115,6 +166,20 @@ set_paused_marker(struct guard *g, bool paused, const char *who)
 		unlinkat(g->state_dirfd, name, 0);
 	}
 	free(name);
+}
+
+bool
+guard_paused_by_window(const struct guard *g)
+{
+	char *name = guard_file(g, "paused"), buf[64] = "";
+	int fd = openat(g->state_dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	free(name);
+	if (fd < 0)
+		return false;
+	(void)!read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return strncmp(buf, GUARD_WINDOW_WHO, strlen(GUARD_WINDOW_WHO)) == 0;
 }
 
 static bool
@@ -189,9 +254,14 @@ static bool
 capture_evidence(struct guard *g, int fd, uint8_t hash[32])
 {
 	uint64_t size;
+	struct stat st;
 	bool stored;
 
-	if (fd < 0 || store_put_fd(g->store, fd, hash, &size, &stored) < 0)
+	/* A tampered file can be made huge for free (truncate -s): keep evidence
+	 * up to the store's cap, and never stall the loop reading more. */
+	if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size > store_max_bytes(g->store))
+		return false;
+	if (store_put_fd(g->store, fd, hash, &size, &stored) < 0)
 		return false;
 	syncer_sync_fs(g->state_dirfd);
 	return true;
@@ -212,6 +282,15 @@ repair_root(struct guard *g, pid_t pid, int64_t noticed_ns, enum event_type type
 	event_init(&ev, type);
 	event_writer_from_pid(&ev.writer, pid);
 	ev.path = g->root;
+	if (!parent_intact(g)) {
+		r = reopen_parent(g);
+		if (r < 0) {
+			ev.action = ACT_FAILED;
+			ev.detail = strerror(-r);
+			guard_emit(g, &ev);
+			return;
+		}
+	}
 	if (fstatat(g->parentfd, g->rootname, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		/* Something else stands where the root was: a symlink, a file, another dir. */
 		ev.changes = S_ISDIR(st.st_mode) ? CH_INODE : CH_TYPE;
@@ -314,29 +393,34 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 	}
 
 	ch = quick_diff(want, &cur);
+	if (cur.type == FT_REG && want->type == FT_REG && cur.nlink > 1) {
+		/* A hard link to a guarded file lets writes arrive through a path we
+		 * do not watch: give the guarded path a fresh inode of its own. */
+		ch |= CH_INODE | CH_CONTENT;
+	}
 	if (ch == 0)
 		goto out;
-	if (want->type == FT_DIR && !(ch & ~(unsigned)CH_MTIME) && ch != CH_TYPE &&
-		!(ch & (CH_MODE | CH_OWNER)))
+	if (want->type == FT_DIR && !(ch & (CH_TYPE | CH_MODE | CH_OWNER)))
 		goto out;
-	if (ch == CH_INODE || ch == (CH_INODE | CH_MTIME)) {
-		/* Same size: the content may still differ. Hash to know. */
+	if (want->type == FT_REG && cur.type == FT_REG && !(ch & CH_CONTENT)) {
+		/* Same size. Whatever else changed, only the content's hash says
+		 * whether the content did, so a mode or owner change cannot hide it. */
 		uint8_t h[32];
+		struct stat est;
 
 		efd = openat_beneath(g->rootfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
-		if (efd >= 0 && sha256_fd(efd, h, NULL) == 0 && (want->flags & FE_HASHED) &&
-			memcmp(h, want->hash, 32) == 0) {
-			if (ch == CH_INODE) {
-				/* Same content, same metadata (e.g. a hard link was made): accept. */
-				want->ino = cur.ino;
-				want->ctime_ns = cur.ctime_ns;
-				goto out;
-			}
-			ch = CH_MTIME;
-		} else {
+		if (efd < 0 || fstat(efd, &est) < 0 || est.st_ino != cur.ino ||
+			!(want->flags & FE_HASHED) || sha256_fd(efd, h, NULL) < 0 ||
+			memcmp(h, want->hash, 32) != 0)
 			ch |= CH_CONTENT;
+		if (!(ch & CH_CONTENT) && cur.ino == want->ino &&
+			!(ch & (CH_MODE | CH_OWNER | CH_MTIME))) {
+			/* Only the ctime moved (an attribute, a link count): nothing to undo. */
+			want->ctime_ns = cur.ctime_ns;
+			goto out;
 		}
-		ch &= ~(unsigned)CH_INODE;
+		if (!(ch & CH_CONTENT) && cur.ino != want->ino)
+			ch |= CH_CONTENT;	/* another inode: ours is put back, never adopted */
 	}
 	event_writer_from_pid(&ev.writer, pid);
 	ev.changes = ch & ~(unsigned)CH_INODE;
@@ -358,17 +442,15 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 		r = restore_entry(g, want);
 		unlock_around(g, rel, true);
 		ev.action = r == 0 ? ACT_RESTORED : r == -ENODATA ? ACT_ALERTED : ACT_FAILED;
-		if (r == -ENODATA) {
-			/* Too large to keep: alerted once; the next change alerts again. */
-			want->ino = cur.ino;
-			want->size = cur.size;
-			want->mtime_ns = cur.mtime_ns;
-			want->ctime_ns = cur.ctime_ns;
-		}
 		goto repaired;
 	}
 	unlock_around(g, rel, false);
-	r = restore_metadata(g, want);
+	r = restore_metadata(g, want, cur.ino);
+	if (r == -ESTALE) {
+		/* swapped between our look and our fix: put ours back whole */
+		r = restore_entry(g, want);
+		ev.changes |= CH_CONTENT;
+	}
 	unlock_around(g, rel, true);
 	ev.action = r == 0 ? ACT_RESTORED : ACT_FAILED;
 
@@ -387,7 +469,10 @@ repaired:
 	if (r < 0 && r != -ENODATA)
 		ev.detail = strerror(-r);
 	else if (r == -ENODATA)
-		ev.detail = "content above the store size cap: alerted, not restored";
+		ev.detail = want->size > store_max_bytes(g->store)
+			? "the file is above the store size cap: alerted, not restored"
+			: "the recorded content is not in the store (the state directory could "
+			  "not take it when it was recorded): alerted, not restored";
 done:
 	if (ev.latency_ns == 0)
 		ev.latency_ns = now_monotonic_ns() - noticed_ns;
@@ -412,6 +497,28 @@ guard_reconcile(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns)
 	reconcile_at(g, rel, pid, noticed_ns, EV_TAMPER, 0);
 }
 
+/* The store could not take some contents: say so loudly, once per scan. */
+static void
+report_store_errors(struct guard *g, const struct scan_stats *st)
+{
+	struct event ev;
+	char detail[300];
+
+	if (st->store_errors == 0)
+		return;
+	snprintf(detail, sizeof(detail),
+		"state directory: %s; %llu files could not be stored: their changes will be "
+		"alerted, not restored", strerror(-st->store_error),
+		(unsigned long long)st->store_errors);
+	log_error("guard", "%s: %s", g->root, detail);
+	event_init(&ev, EV_STATE_ERROR);
+	ev.path = g->root;
+	ev.action = ACT_ALERTED;
+	ev.detail = detail;
+	ev.count = st->store_errors;
+	guard_emit(g, &ev);
+}
+
 static void
 on_scan_problem(const char *rel, int err, void *data)
 {
@@ -426,6 +533,7 @@ repair_differences(struct guard *g, enum event_type type)
 {
 	struct scan_opts opts = { .reuse = &g->base, .store = g->store };
 	struct baseline cur = { 0 };
+	struct scan_stats st;
 	uint64_t repairs = 0;
 	size_t i = 0, k = 0;
 	char **todo = NULL;
@@ -436,11 +544,12 @@ repair_differences(struct guard *g, enum event_type type)
 		repair_root(g, 0, now_monotonic_ns(), type);
 		return 1;
 	}
-	r = tree_scan(g->root, &opts, &cur, NULL, on_scan_problem, g);
+	r = tree_scan(g->root, &opts, &cur, &st, on_scan_problem, g);
 	if (r < 0) {
 		log_error("guard", "%s: rescan failed: %s", g->root, strerror(-r));
 		return 0;
 	}
+	report_store_errors(g, &st);
 	/* Collect the paths first: repairs change the tree and the baseline. */
 	while (i < g->base.n || k < cur.n) {
 		int cmp = i == g->base.n ? 1 : k == cur.n ? -1 : strcmp(g->base.e[i].path, cur.e[k].path);
@@ -555,9 +664,11 @@ guard_open(struct guard *g, const char *root, int state_dirfd, int quarantine_di
 		r = tree_scan(g->root, &opts, &g->base, &st, on_scan_problem, g);
 		if (r < 0)
 			goto out;
-		if (st.not_stored > 0)
+		report_store_errors(g, &st);
+		if (st.not_stored > st.store_errors)
 			log_warn("guard", "%s: %llu files are above the store size cap: their changes "
-				"are alerted, not restored", g->root, (unsigned long long)st.not_stored);
+				"are alerted, not restored", g->root,
+				(unsigned long long)(st.not_stored - st.store_errors));
 		r = guard_save(g);
 		if (r < 0)
 			goto out;
@@ -626,51 +737,28 @@ guard_close(struct guard *g)
 	g->rootfd = g->parentfd = -1;
 }
 
-/* Remove rel (any type) from the tree, as part of an authorised change. */
-static int
-remove_tree(int pdir, const char *name, unsigned depth)
+/* Directory mtimes and inode numbers are not part of what a publish copies. */
+static unsigned
+publish_diff(const struct fentry *live, const struct fentry *want)
 {
-	int fd, r = 0;
+	unsigned ch = fentry_diff(live, want) & ~(unsigned)CH_INODE;
 
-	if (unlinkat(pdir, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return -errno;
-	if (depth > 256)
-		return -ELOOP;
-	fd = openat(pdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	{
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-
-		if (d == NULL) {
-			close(fd);
-			return -errno;
-		}
-		while ((de = readdir(d)) != NULL && r == 0) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			r = remove_tree(dirfd(d), de->d_name, depth + 1);
-		}
-		closedir(d);
-	}
-	if (r == 0 && unlinkat(pdir, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		r = -errno;
-	return r;
+	if (want != NULL && want->type == FT_DIR)
+		ch &= ~(unsigned)CH_MTIME;
+	return ch;
 }
 
-/* Make the tree at g->root match src exactly (content from the store). */
+/* One pass of making the live tree equal src: remove what src does not have
+ * (deepest first), then write what differs (parents first). Returns the
+ * number of differences found, or -errno. */
 static int
-sync_from(struct guard *g, struct baseline *src, uint64_t *added, uint64_t *changed,
-	uint64_t *removed)
+sync_pass(struct guard *g, const struct baseline *src, const struct baseline *live,
+	uint64_t *added, uint64_t *changed, uint64_t *removed)
 {
-	int r;
+	int n = 0, r;
 
-	/* Deletions, deepest first (reverse order puts children before parents). */
-	for (size_t i = g->base.n; i-- > 0;) {
-		const struct fentry *e = &g->base.e[i];
+	for (size_t i = live->n; i-- > 0;) {
+		const struct fentry *e = &live->e[i];
 		const struct fentry *s = baseline_find(src, e->path);
 		const char *name;
 		int pfd;
@@ -679,37 +767,36 @@ sync_from(struct guard *g, struct baseline *src, uint64_t *added, uint64_t *chan
 			continue;
 		pfd = openat_parent_beneath(g->rootfd, e->path, &name);
 		if (pfd < 0)
-			continue;
+			continue;	/* its parent went first */
 		r = remove_tree(pfd, name, 0);
 		close(pfd);
 		if (r < 0)
 			return r;
-		if (s == NULL)
+		n++;
+		if (s == NULL && removed != NULL)
 			(*removed)++;
 	}
-	/* Additions and changes, parents first. */
 	for (size_t i = 0; i < src->n; i++) {
 		struct fentry *s = &src->e[i];
-		struct fentry *e = baseline_find(&g->base, s->path);
-		unsigned ch = fentry_diff(e, s);
+		const struct fentry *e = baseline_find(live, s->path);
 
-		if (s->type == FT_DIR)
-			ch &= ~(unsigned)(CH_MTIME | CH_INODE);
-		if (e != NULL && ch == 0)
+		if (e != NULL && e->type != s->type)
+			e = NULL;	/* removed above */
+		if (e != NULL && publish_diff(e, s) == 0)
 			continue;
-		if (s->path[0] == '\0') {
-			r = restore_metadata(g, s);
-		} else {
+		if (e != NULL && (s->type == FT_DIR || !(publish_diff(e, s) & (CH_CONTENT | CH_LINK))))
+			r = restore_metadata(g, s, e->ino);
+		else
 			r = restore_entry(g, s);
-		}
 		if (r < 0 && r != -EOPNOTSUPP)
 			return r;
-		if (e == NULL)
+		n++;
+		if (e == NULL && added != NULL)
 			(*added)++;
-		else
+		else if (e != NULL && changed != NULL)
 			(*changed)++;
 	}
-	return 0;
+	return n;
 }
 
 int
@@ -720,43 +807,65 @@ guard_publish(struct guard *g, const char *from, const char *who)
 	struct event ev;
 	uint64_t added = 0, changed = 0, removed = 0;
 	enum guard_state was = g->state;
+	bool touched = false;
 	char detail[1024];
 	int r;
 
 	if (from == NULL && g->state != GUARD_PAUSED)
 		return -EALREADY;
 	g->state = GUARD_PAUSED;
-	if (g->lock && g->lock_supported)
-		lock_tree(g, false);
+	/* A tree may still be immutable from an earlier --lock run: lift it
+	 * whatever this agent's mode, or nothing can be written. */
+	lock_tree(g, false);
 	if (from != NULL) {
 		/* Store the new content first: if that fails, nothing has changed. */
-		r = tree_scan(from, &opts, &src, NULL, on_scan_problem, g);
+		struct scan_stats sst;
+
+		r = tree_scan(from, &opts, &src, &sst, on_scan_problem, g);
 		if (r < 0)
 			goto out;
 		for (size_t i = 0; i < src.n; i++) {
 			if (src.e[i].type == FT_REG && !(src.e[i].flags & FE_STORED)) {
-				r = -EFBIG;
+				/* what is published must be restorable */
+				r = sst.store_error < 0 ? sst.store_error : -EFBIG;
 				goto out;
 			}
 		}
-		r = sync_from(g, &src, &added, &changed, &removed);
+		r = store_sync(g->store);
 		if (r < 0)
 			goto out;
 	}
-	opts.reuse = &g->base;
-	r = tree_scan(g->root, &opts, &next, NULL, on_scan_problem, g);
-	if (r < 0)
-		goto out;
+	/* Make the tree equal src, then check: whatever else was written in the
+	 * meantime is corrected by the next pass. */
+	for (int pass = 0; pass < 4; pass++) {
+		opts.reuse = &g->base;
+		if (next.root != NULL)
+			baseline_release(&next);
+		memset(&next, 0, sizeof(next));
+		r = tree_scan(g->root, &opts, &next, NULL, on_scan_problem, g);
+		if (r < 0)
+			goto out;
+		if (from == NULL)
+			break;
+		r = sync_pass(g, &src, &next, pass == 0 ? &added : NULL,
+			pass == 0 ? &changed : NULL, pass == 0 ? &removed : NULL);
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		touched = true;
+		if (pass == 3) {
+			r = -EAGAIN;	/* someone keeps writing: do not bless it */
+			goto out;
+		}
+	}
 	if (from == NULL) {
 		for (size_t i = 0; i < next.n; i++) {
 			struct fentry *e = baseline_find(&g->base, next.e[i].path);
-			unsigned ch = fentry_diff(e, &next.e[i]);
 
-			if (next.e[i].type == FT_DIR)
-				ch &= ~(unsigned)(CH_MTIME | CH_INODE);
 			if (e == NULL)
 				added++;
-			else if (ch & ~(unsigned)CH_INODE)
+			else if (publish_diff(e, &next.e[i]) != 0)
 				changed++;
 		}
 		for (size_t i = 0; i < g->base.n; i++)
@@ -768,6 +877,7 @@ guard_publish(struct guard *g, const char *from, const char *who)
 		baseline_swap(&g->base, &next);	/* keep the old baseline in memory too */
 		goto out;
 	}
+	touched = false;
 	g->generation++;
 	was = GUARD_READY;
 	set_paused_marker(g, false, NULL);
@@ -786,6 +896,12 @@ guard_publish(struct guard *g, const char *from, const char *who)
 	guard_emit(g, &ev);
 	r = 0;
 out:
+	if (touched) {
+		/* Half-published: put the recorded tree back, so what is online
+		 * always matches a baseline. */
+		g->state = GUARD_READY;
+		repair_differences(g, EV_TAMPER);
+	}
 	if (g->lock && g->lock_supported)
 		lock_tree(g, true);
 	g->state = was;
@@ -805,8 +921,7 @@ guard_pause(struct guard *g, const char *who)
 		return -EALREADY;
 	g->state = GUARD_PAUSED;
 	set_paused_marker(g, true, who);
-	if (g->lock && g->lock_supported)
-		lock_tree(g, false);
+	lock_tree(g, false);
 	snprintf(detail, sizeof(detail), "by %s", who != NULL ? who : "unknown");
 	emit_simple(g, EV_PAUSE, ACT_NONE, detail);
 	return 0;

@@ -69,6 +69,10 @@ uint64_t guard_rescan(struct guard *g, enum event_type type, const char *reason)
  * publisher. The guard is not watched while this runs. */
 int	guard_publish(struct guard *g, const char *from, const char *who);
 int	guard_pause(struct guard *g, const char *who);
+/* Who pauses for a maintenance window; a pause it made survives a restart
+ * and is finished (accepted) by the first start after the window. */
+#define GUARD_WINDOW_WHO	"maintenance window"
+bool	guard_paused_by_window(const struct guard *g);
 int	guard_resume(struct guard *g, const char *who);
 
 /* Absolute path of rel under the guard, new string. */

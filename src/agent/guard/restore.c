@@ -19,6 +19,7 @@
 #include "core/json.h"
 #include "core/path.h"
 #include "core/timeutil.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
 
@@ -110,6 +111,16 @@ restore_file(struct guard *g, int pfd, const char *name, struct fentry *want)
 		goto out;
 	}
 	linked = false;
+	{
+		struct stat st;
+
+		/* What we wrote is what we record, read from our own fd. */
+		if (fstat(fd, &st) == 0) {
+			want->ino = st.st_ino;
+			want->dev = st.st_dev;
+			want->ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
+		}
+	}
 	/* Verified content is in place; the disk catches up off this path. */
 	syncer_sync_fd(fd);
 	fd = -1;
@@ -143,13 +154,24 @@ restore_symlink(int pfd, const char *name, const struct fentry *want)
 static int
 restore_dir(int pfd, const char *name, const struct fentry *want)
 {
+	struct stat st;
+	bool created = true;
 	int fd, r;
 
-	if (mkdirat(pfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	if (mkdirat(pfd, name, 0700) < 0) {
+		if (errno != EEXIST)
+			return -errno;
+		created = false;
+	}
 	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* A directory we did not just make must be the recorded one: never
+	 * chown or chmod one an attacker put in its place. */
+	if (!created && (fstat(fd, &st) < 0 || st.st_ino != want->ino || st.st_dev != want->dev)) {
+		close(fd);
+		return -ESTALE;
+	}
 	r = apply_metadata_fd(fd, want);
 	close(fd);
 	return r;
@@ -262,7 +284,7 @@ restore_one(struct guard *g, struct fentry *want, unsigned depth)
 		r = -EOPNOTSUPP;
 		break;
 	}
-	if (r == 0)
+	if (r == 0 && want->type != FT_REG)
 		refresh_identity(pfd, name, want);
 	close(pfd);
 	return r;
@@ -275,16 +297,26 @@ restore_entry(struct guard *g, struct fentry *want)
 }
 
 int
-restore_metadata(struct guard *g, struct fentry *want)
+restore_metadata(struct guard *g, struct fentry *want, uint64_t expect_ino)
 {
 	const char *name = NULL;
+	struct stat st;
 	int pfd, fd, r;
 
 	pfd = open_parent(g, want->path, &name);
 	if (pfd < 0)
 		return pfd;
 	if (want->type == FT_LNK) {
-		r = fchownat(pfd, name, want->uid, want->gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
+		fd = openat(pfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			r = -errno;
+			goto out;
+		}
+		if (fstat(fd, &st) < 0 || !S_ISLNK(st.st_mode) || st.st_ino != expect_ino)
+			r = -ESTALE;
+		else
+			r = fchownat(fd, "", want->uid, want->gid, AT_EMPTY_PATH) < 0 ? -errno : 0;
+		close(fd);
 		goto out;
 	}
 	fd = openat(pfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -292,7 +324,11 @@ restore_metadata(struct guard *g, struct fentry *want)
 		r = -errno;
 		goto out;
 	}
-	r = apply_metadata_fd(fd, want);
+	/* Only the inode that was compared gets its owner and mode set. */
+	if (fstat(fd, &st) < 0 || st.st_ino != expect_ino)
+		r = -ESTALE;
+	else
+		r = apply_metadata_fd(fd, want);
 	close(fd);
 out:
 	if (r == 0)
@@ -301,10 +337,59 @@ out:
 	return r;
 }
 
+int
+remove_tree(int pdir, const char *name, unsigned depth)
+{
+	int fd, r = 0;
+
+	if (unlinkat(pdir, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	if (depth > 256)
+		return -ELOOP;
+	fd = openat(pdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	{
+		DIR *d = fdopendir(fd);
+		struct dirent *de;
+
+		if (d == NULL) {
+			close(fd);
+			return -errno;
+		}
+		while ((de = readdir(d)) != NULL && r == 0) {
+			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+				continue;
+			r = remove_tree(dirfd(d), de->d_name, depth + 1);
+		}
+		closedir(d);
+	}
+	if (r == 0 && unlinkat(pdir, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		r = -errno;
+	return r;
+}
+
 /* Copy an entry into the quarantine directory when rename cannot (another
  * filesystem), then remove the original. */
+static int copy_out_once(int sfd, const char *sname, int dfd, const char *dname,
+	unsigned depth);
+
+/* Copy, and on failure leave nothing half-copied behind (it would only fill
+ * the state directory and hide the failure). */
 static int
 copy_out(int sfd, const char *sname, int dfd, const char *dname, unsigned depth)
+{
+	int r = copy_out_once(sfd, sname, dfd, dname, depth);
+
+	if (r < 0)
+		remove_tree(dfd, dname, 0);
+	return r;
+}
+
+static int
+copy_out_once(int sfd, const char *sname, int dfd, const char *dname, unsigned depth)
 {
 	struct stat st;
 	int in = -1, out = -1, r;
@@ -346,7 +431,7 @@ copy_out(int sfd, const char *sname, int dfd, const char *dname, unsigned depth)
 		while ((de = readdir(d)) != NULL && r == 0) {
 			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 				continue;
-			r = copy_out(dirfd(d), de->d_name, out, de->d_name, depth + 1);
+			r = copy_out_once(dirfd(d), de->d_name, out, de->d_name, depth + 1);
 		}
 		closedir(d);
 		if (r == 0 && unlinkat(sfd, sname, AT_REMOVEDIR) < 0)
@@ -389,7 +474,7 @@ out:
 }
 
 static void
-write_sidecar(struct guard *g, const char *qname, const char *rel)
+write_sidecar(struct guard *g, int qdirfd, const char *qname, const char *rel)
 {
 	char *abs = guard_abs(g, rel), meta[320], when[48];
 	struct buf out;
@@ -405,8 +490,7 @@ write_sidecar(struct guard *g, const char *qname, const char *rel)
 	json_end(&j);
 	buf_putc(&out, '\n');
 	snprintf(meta, sizeof(meta), "%s.json", qname);
-	fd = openat(g->quarantine_dirfd, meta, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		0600);
+	fd = openat(qdirfd, meta, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd >= 0) {
 		(void)fd_write_all(fd, out.data, out.len);
 		close(fd);
@@ -415,36 +499,102 @@ write_sidecar(struct guard *g, const char *qname, const char *rel)
 	free(abs);
 }
 
+/* Quarantine names are stamp-pid-counter-name with the name reduced to
+ * printable UTF-8 (the original path is in the note and the event). */
+static void
+quarantine_name(char *out, size_t outlen, const char *name, unsigned attempt)
+{
+	char stamp[32], safe[201];
+	time_t now = time(NULL);
+	size_t k = 0;
+	struct tm tm;
+
+	for (const unsigned char *p = (const unsigned char *)name; *p && k + 4 < sizeof(safe);) {
+		size_t n = utf8_char_len(p, strlen((const char *)p));
+
+		if (n == 0 || *p < 0x20 || *p == 0x7f) {
+			safe[k++] = '_';
+			p++;
+			continue;
+		}
+		memcpy(safe + k, p, n);
+		k += n;
+		p += n;
+	}
+	safe[k] = '\0';
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out, outlen, "%s-%d-%u%s%u-%s", stamp, (int)getpid(),
+		atomic_fetch_add(&restore_counter, 1), attempt ? "." : "", attempt, safe);
+}
+
+/* Rename without ever replacing an earlier piece of evidence. */
+static int
+rename_noreplace(int sfd, const char *sname, int dfd, char *dname, size_t dlen, const char *base)
+{
+	for (unsigned attempt = 0; attempt < 16; attempt++) {
+		quarantine_name(dname, dlen, base, attempt);
+		if (renameat2(sfd, sname, dfd, dname, RENAME_NOREPLACE) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+/* Beside the guarded root, on its filesystem: where intruders go when the
+ * state directory is on another one, so they are moved (whole, atomically,
+ * even while being written) instead of copied. */
+#define LOCAL_QUARANTINE	".yingji-quarantine"
+
 int
 quarantine_entry(struct guard *g, const char *rel, char **ret_where)
 {
-	char qname[300], stamp[32];
+	char qname[300];
 	const char *name = NULL;
-	time_t now = time(NULL);
-	struct tm tm;
-	int pfd, r;
+	int pfd, lfd = -1, r;
 
 	pfd = open_parent(g, rel, &name);
 	if (pfd < 0)
 		return pfd;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	/* Names are kept as they were (any byte), shortened to fit NAME_MAX. */
-	snprintf(qname, sizeof(qname), "%s-%d-%u-%.200s", stamp, (int)getpid(),
-		atomic_fetch_add(&restore_counter, 1), name);
-	if (renameat(pfd, name, g->quarantine_dirfd, qname) < 0) {
-		r = -errno;
-		if (r != -EXDEV)
-			goto out;
-		r = copy_out(pfd, name, g->quarantine_dirfd, qname, 0);
-		if (r < 0)
-			goto out;
+	r = rename_noreplace(pfd, name, g->quarantine_dirfd, qname, sizeof(qname), name);
+	if (r == 0) {
+		write_sidecar(g, g->quarantine_dirfd, qname, rel);
+		if (ret_where != NULL)
+			*ret_where = xasprintf("quarantine/%s", qname);
+		goto out;
 	}
-	write_sidecar(g, qname, rel);
-	if (ret_where != NULL)
-		*ret_where = xasprintf("quarantine/%s", qname);
-	r = 0;
+	if (r != -EXDEV)
+		goto out;
+	if (mkdirat(g->parentfd, LOCAL_QUARANTINE, 0700) < 0 && errno != EEXIST) {
+		r = -errno;
+	} else {
+		lfd = openat(g->parentfd, LOCAL_QUARANTINE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+		r = lfd < 0 ? -errno : rename_noreplace(pfd, name, lfd, qname, sizeof(qname), name);
+	}
+	if (r == 0) {
+		char *parent = xstrdup(g->root), *slash = strrchr(parent, '/');
+
+		if (slash != NULL)
+			*slash = '\0';
+		write_sidecar(g, lfd, qname, rel);
+		if (ret_where != NULL)
+			*ret_where = xasprintf("%s/%s/%s", parent, LOCAL_QUARANTINE, qname);
+		free(parent);
+		goto out;
+	}
+	/* Last resort: copy into the state directory, then remove. */
+	quarantine_name(qname, sizeof(qname), name, 0);
+	r = copy_out(pfd, name, g->quarantine_dirfd, qname, 0);
+	if (r == 0) {
+		write_sidecar(g, g->quarantine_dirfd, qname, rel);
+		if (ret_where != NULL)
+			*ret_where = xasprintf("quarantine/%s", qname);
+	}
 out:
+	if (lfd >= 0)
+		close(lfd);
 	close(pfd);
 	return r;
 }

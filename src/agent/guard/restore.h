@@ -8,6 +8,8 @@
 #ifndef YINGJI_AGENT_RESTORE_H
 #define YINGJI_AGENT_RESTORE_H
 
+#include <stdint.h>
+
 #include "agent/guard/baseline.h"
 
 struct guard;
@@ -18,10 +20,15 @@ struct guard;
  * missing, its whole recorded content is restored too. Returns 0, -ENODATA when
  * the content is not in the store (above the size cap), or -errno. */
 int	restore_entry(struct guard *g, struct fentry *want);
-/* Fix mode, owner and mtime of an entry whose content is right. */
-int	restore_metadata(struct guard *g, struct fentry *want);
+/* Fix mode, owner and mtime of the entry, which must still be inode
+ * expect_ino (-ESTALE if it was swapped since it was looked at). */
+int	restore_metadata(struct guard *g, struct fentry *want, uint64_t expect_ino);
+/* Remove name (any type, recursively) below the directory pdir. */
+int	remove_tree(int pdir, const char *name, unsigned depth);
 /* Move the entry at rel (whatever it is) to the quarantine area; the new
- * location (relative to the state directory) goes to *ret_where (new string). */
+ * location goes to *ret_where (new string): "quarantine/NAME" in the state
+ * directory, or, when that is on another filesystem, an absolute path in
+ * .yingji-quarantine beside the guarded root. Never replaces earlier evidence. */
 int	quarantine_entry(struct guard *g, const char *rel, char **ret_where);
 
 #endif

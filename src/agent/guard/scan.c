@@ -46,7 +46,8 @@ open_for_hash(int rootfd, const char *rel)
 /* Hash (and store) the regular file e. Refreshes e's metadata from the opened
  * file, so a file replaced between listing and hashing is recorded as it is. */
 static int
-hash_entry(int rootfd, struct fentry *e, struct store *store, uint64_t *ret_read, bool *ret_stored)
+hash_entry(int rootfd, struct fentry *e, struct store *store, uint64_t *ret_read, bool *ret_stored,
+	int *ret_store_err)
 {
 	struct stat st;
 	bool stored = false;
@@ -65,10 +66,19 @@ hash_entry(int rootfd, struct fentry *e, struct store *store, uint64_t *ret_read
 		goto out;
 	}
 	fentry_set_stat(e, &st);
-	if (store != NULL)
+	if (store != NULL) {
 		r = store_put_fd(store, fd, e->hash, &size, &stored);
-	else
+		if (r == -ENOSPC || r == -EROFS || r == -EDQUOT) {
+			/* The state directory cannot take it: still record the hash
+			 * (changes are then alerted, not restored) and say why. */
+			*ret_store_err = r;
+			if (lseek(fd, 0, SEEK_SET) == 0)
+				r = sha256_fd(fd, e->hash, &size);
+			stored = false;
+		}
+	} else {
 		r = sha256_fd(fd, e->hash, &size);
+	}
 	if (r < 0)
 		goto out;
 	e->flags = FE_HASHED | (stored ? FE_STORED : 0);
@@ -109,7 +119,9 @@ scan_one(int rootfd, const char *rel, bool hash, struct store *store, struct fen
 			goto out;
 	}
 	if (e.type == FT_REG && hash) {
-		r = hash_entry(rootfd, &e, store, &nread, &stored);
+		int store_err = 0;
+
+		r = hash_entry(rootfd, &e, store, &nread, &stored, &store_err);
 		if (r < 0)
 			goto out;
 	}
@@ -129,7 +141,8 @@ struct hash_pool {
 	size_t			*todo;		/* indices into b->e */
 	size_t			 ntodo;
 	atomic_size_t		 next;
-	atomic_uint_fast64_t	 hashed_bytes, vanished, unreadable, not_stored;
+	atomic_uint_fast64_t	 hashed_bytes, vanished, unreadable, not_stored, store_errors;
+	_Atomic int		 store_error;
 	scan_problem_cb		 cb;
 	void			*cbdata;
 	pthread_mutex_t		 cb_lock;
@@ -147,7 +160,13 @@ hash_worker(void *arg)
 		bool stored = false;
 		int r;
 
-		r = hash_entry(p->rootfd, e, p->store, &nread, &stored);
+		int store_err = 0;
+
+		r = hash_entry(p->rootfd, e, p->store, &nread, &stored, &store_err);
+		if (store_err < 0) {
+			atomic_fetch_add(&p->store_errors, 1);
+			p->store_error = store_err;
+		}
 		if (r == -ENOENT) {
 			atomic_fetch_add(&p->vanished, 1);
 			e->type = FT_NONE;	/* dropped after the pool finishes */
@@ -228,6 +247,9 @@ hash_all(int rootfd, struct baseline *b, const struct scan_opts *o, struct scan_
 	st->vanished += p.vanished;
 	st->unreadable += p.unreadable;
 	st->not_stored += p.not_stored;
+	st->store_errors += p.store_errors;
+	if (p.store_error < 0)
+		st->store_error = p.store_error;
 	/* Drop entries that vanished while we were hashing. */
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->e[i].type == FT_NONE) {

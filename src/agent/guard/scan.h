@@ -33,7 +33,9 @@ struct scan_stats {
 	uint64_t	reused;		/* hashes taken from opts->reuse */
 	uint64_t	vanished;	/* entries gone between listing and reading */
 	uint64_t	unreadable;	/* files recorded without a hash */
-	uint64_t	not_stored;	/* files above the store's size cap */
+	uint64_t	not_stored;	/* files whose content is not in the store */
+	uint64_t	store_errors;	/* of those, because the store could not be written */
+	int		store_error;	/* the last such error (-ENOSPC, -EROFS, ...), or 0 */
 	double		seconds;
 };
 

@@ -380,6 +380,12 @@ out:
 	return r;
 }
 
+uint64_t
+store_max_bytes(const struct store *s)
+{
+	return s->max_bytes;
+}
+
 int
 store_sync(struct store *s)
 {

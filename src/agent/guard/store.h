@@ -35,6 +35,8 @@ int	store_put_fd(struct store *s, int fd, uint8_t ret_hash[32], uint64_t *ret_si
 		bool *ret_stored);
 int	store_put_buf(struct store *s, const void *p, size_t n, uint8_t ret_hash[32]);
 bool	store_has(struct store *s, const uint8_t hash[32]);
+/* The size cap given to store_open(). */
+uint64_t store_max_bytes(const struct store *s);
 /* Make every blob put so far durable (syncfs of the store's filesystem). */
 int	store_sync(struct store *s);
 /* Write the content with this hash to out_fd (at its current offset). The

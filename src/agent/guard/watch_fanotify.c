@@ -10,25 +10,20 @@
 #include <unistd.h>
 
 #include "agent/guard/guard.h"
+#include "agent/guard/watch_refs.h"
 #include "core/bmap.h"
 #include "core/path.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
 
-#define FAN_EVENTS (FAN_MODIFY | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | \
-	FAN_MOVED_TO | FAN_ONDIR)
-
-struct dir_ref {
-	size_t	 guard;
-	char	*rel;		/* directory relative to the root */
-	char	*only;		/* for the root's parent: the root's name, else NULL */
-	uint64_t stamp;		/* generation it was registered in */
-};
+#define FAN_EVENTS (FAN_MODIFY | FAN_CLOSE_WRITE | FAN_ATTRIB | FAN_CREATE | FAN_DELETE | \
+	FAN_MOVED_FROM | FAN_MOVED_TO | FAN_ONDIR)
 
 struct watcher {
 	int		 fd;
 	pid_t		 self;
-	struct bmap	 dirs;		/* fsid + handle type + handle -> struct dir_ref */
+	uint64_t	 round;		/* registration round, for dropping stale refs */
+	struct bmap	 dirs;		/* fsid + handle type + handle -> watch_ref chain */
 	char		 buf[65536] __attribute__((aligned(8)));
 };
 
@@ -42,16 +37,6 @@ make_key(uint8_t *key, const void *fsid, int type, const void *handle, unsigned 
 	memcpy(key + 8, &type, 4);
 	memcpy(key + 12, handle, hlen);
 	return 12 + hlen;
-}
-
-static void
-free_ref(void *value, void *data)
-{
-	struct dir_ref *ref = value;
-
-	free(ref->rel);
-	free(ref->only);
-	free(ref);
 }
 
 static int
@@ -74,15 +59,13 @@ fan_open(struct watcher **ret)
 }
 
 static int
-register_dir(struct watcher *w, int dfd, size_t idx, const char *rel, const char *only,
-	uint64_t stamp)
+register_dir(struct watcher *w, int dfd, size_t idx, const char *rel, const char *only)
 {
 	struct {
 		struct file_handle fh;
 		unsigned char bytes[MAX_HANDLE_SZ];
 	} h;
 	struct statfs sfs;
-	struct dir_ref *ref, *old;
 	uint8_t key[BMAP_MAX_KEY];
 	size_t klen;
 	int mount_id;
@@ -95,30 +78,45 @@ register_dir(struct watcher *w, int dfd, size_t idx, const char *rel, const char
 	klen = make_key(key, &sfs.f_fsid, h.fh.handle_type, h.fh.f_handle, h.fh.handle_bytes);
 	if (klen == 0)
 		return -E2BIG;
-	ref = xcalloc(1, sizeof(*ref));
-	ref->guard = idx;
-	ref->rel = xstrdup(rel);
-	ref->only = only != NULL ? xstrdup(only) : NULL;
-	ref->stamp = stamp;
-	old = bmap_put(&w->dirs, key, klen, ref);
-	if (old != NULL)
-		free_ref(old, NULL);
+	watch_refs_put(&w->dirs, key, klen, idx, w->round, rel, only);
+	return 0;
+}
+
+struct ancestor_ctx {
+	struct watcher	*w;
+	size_t		 idx;
+};
+
+/* An ancestor of a guard: its filesystem is marked too (it may be another
+ * one), and a rename of the next component down is a hint for the root. */
+static int
+register_ancestor(const char *dir, const char *name, void *data)
+{
+	struct ancestor_ctx *c = data;
+	int fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return 0;	/* checked again at every tick; nothing to watch now */
+	r = fanotify_mark(c->w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_EVENTS, fd, NULL);
+	if (r == 0)
+		register_dir(c->w, fd, c->idx, "", name);
+	close(fd);
 	return 0;
 }
 
 static int
 fan_watch_guard(struct watcher *w, size_t idx, struct guard *g)
 {
+	struct ancestor_ctx actx = { .w = w, .idx = idx };
 	int r;
 
-	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_EVENTS,
-		    g->rootfd, NULL) < 0) {
-		r = -errno;
-		return r;
-	}
-	r = register_dir(w, g->parentfd, idx, "", g->rootname, g->generation);
+	w->round++;
+	if (fanotify_mark(w->fd, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_EVENTS, g->rootfd, NULL) < 0)
+		return -errno;
+	r = register_dir(w, g->parentfd, idx, "", g->rootname);
 	if (r < 0)
 		return r;
+	watch_each_ancestor(g->root, register_ancestor, &actx);
 	for (size_t i = 0; i < g->base.n; i++) {
 		const struct fentry *e = &g->base.e[i];
 		int dfd;
@@ -128,11 +126,13 @@ fan_watch_guard(struct watcher *w, size_t idx, struct guard *g)
 		dfd = openat_beneath(g->rootfd, e->path, O_PATH | O_DIRECTORY, 0);
 		if (dfd < 0)
 			continue;
-		r = register_dir(w, dfd, idx, e->path, NULL, g->generation);
+		r = register_dir(w, dfd, idx, e->path, NULL);
 		close(dfd);
 		if (r < 0)
 			return r;
 	}
+	/* Directories that are gone or were moved away stop meaning anything. */
+	watch_refs_drop_guard(&w->dirs, idx, w->round, NULL, NULL);
 	return 0;
 }
 
@@ -159,7 +159,6 @@ handle_event(struct watcher *w, const char *raw, const struct fanotify_event_met
 	while (p + sizeof(struct fanotify_event_info_header) <= end) {
 		const struct fanotify_event_info_fid *fid = (const void *)p;
 		const struct file_handle *fh;
-		const struct dir_ref *ref;
 		const char *name = "";
 		uint8_t key[BMAP_MAX_KEY];
 		size_t klen;
@@ -180,20 +179,8 @@ handle_event(struct watcher *w, const char *raw, const struct fanotify_event_met
 				return;
 		}
 		klen = make_key(key, &fid->fsid, fh->handle_type, fh->f_handle, fh->handle_bytes);
-		ref = klen > 0 ? bmap_get(&w->dirs, key, klen) : NULL;
-		if (ref != NULL) {
-			if (ref->only != NULL) {
-				if (strcmp(name, ref->only) == 0)
-					sink->hit(sink->data, ref->guard, "", m->pid);
-			} else if (name[0] == '\0' || strcmp(name, ".") == 0) {
-				sink->hit(sink->data, ref->guard, ref->rel, m->pid);
-			} else {
-				char *rel = path_join_rel(ref->rel, name);
-
-				sink->hit(sink->data, ref->guard, rel, m->pid);
-				free(rel);
-			}
-		}
+		if (klen > 0)
+			watch_refs_dispatch(&w->dirs, key, klen, name, m->pid, sink);
 		p += fid->hdr.len;
 	}
 }
@@ -230,8 +217,7 @@ fan_close(struct watcher *w)
 {
 	if (w == NULL)
 		return;
-	bmap_each(&w->dirs, free_ref, NULL);
-	bmap_release(&w->dirs);
+	watch_refs_release(&w->dirs);
 	close(w->fd);
 	free(w);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/guard/guard.h"
+#include "agent/guard/watch_refs.h"
 #include "core/bmap.h"
 #include "core/path.h"
 #include "core/xalloc.h"
@@ -21,27 +22,12 @@
 #define IN_PARENT_EVENTS (IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
 	IN_ONLYDIR)
 
-struct wd_ref {
-	size_t	 guard;
-	char	*rel;
-	char	*only;
-};
-
 struct watcher {
 	int		 fd;
-	struct bmap	 wds;	/* int wd -> struct wd_ref */
+	uint64_t	 round;
+	struct bmap	 wds;	/* int wd -> watch_ref chain */
 	char		 buf[65536] __attribute__((aligned(8)));
 };
-
-static void
-free_ref(void *value, void *data)
-{
-	struct wd_ref *ref = value;
-
-	free(ref->rel);
-	free(ref->only);
-	free(ref);
-}
 
 static int
 ino_open(struct watcher **ret)
@@ -64,33 +50,57 @@ static int
 add_watch(struct watcher *w, int dfd, size_t idx, const char *rel, const char *only, uint32_t mask)
 {
 	char proc[64];
-	struct wd_ref *ref, *old;
 	int wd;
 
 	/* inotify takes a path: watch the directory we hold open, not a name that
-	 * could be swapped for a symlink. */
+	 * could be swapped for a symlink. Masks add up when guards share it. */
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
-	wd = inotify_add_watch(w->fd, proc, mask);
+	wd = inotify_add_watch(w->fd, proc, mask | IN_MASK_ADD);
 	if (wd < 0)
 		return -errno;
-	ref = xcalloc(1, sizeof(*ref));
-	ref->guard = idx;
-	ref->rel = xstrdup(rel);
-	ref->only = only != NULL ? xstrdup(only) : NULL;
-	old = bmap_put(&w->wds, &wd, sizeof(wd), ref);
-	if (old != NULL)
-		free_ref(old, NULL);
+	watch_refs_put(&w->wds, &wd, sizeof(wd), idx, w->round, rel, only);
 	return 0;
+}
+
+struct ancestor_ctx {
+	struct watcher	*w;
+	size_t		 idx;
+};
+
+static int
+register_ancestor(const char *dir, const char *name, void *data)
+{
+	struct ancestor_ctx *c = data;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	add_watch(c->w, fd, c->idx, "", name, IN_PARENT_EVENTS);
+	close(fd);
+	return 0;
+}
+
+static void
+unwatch(const void *key, size_t klen, void *data)
+{
+	struct watcher *w = data;
+	int wd;
+
+	memcpy(&wd, key, sizeof(wd));
+	inotify_rm_watch(w->fd, wd);
 }
 
 static int
 ino_watch_guard(struct watcher *w, size_t idx, struct guard *g)
 {
+	struct ancestor_ctx actx = { .w = w, .idx = idx };
 	int r;
 
+	w->round++;
 	r = add_watch(w, g->parentfd, idx, "", g->rootname, IN_PARENT_EVENTS);
 	if (r < 0)
 		return r;
+	watch_each_ancestor(g->root, register_ancestor, &actx);
 	for (size_t i = 0; i < g->base.n; i++) {
 		const struct fentry *e = &g->base.e[i];
 		int dfd;
@@ -105,6 +115,7 @@ ino_watch_guard(struct watcher *w, size_t idx, struct guard *g)
 		if (r < 0)
 			return r;	/* -ENOSPC: max_user_watches reached */
 	}
+	watch_refs_drop_guard(&w->wds, idx, w->round, unwatch, w);
 	return 0;
 }
 
@@ -129,7 +140,6 @@ ino_read(struct watcher *w, const struct watch_sink *sink)
 			return len < 0 ? -errno : 0;
 		for (p = w->buf; p + sizeof(struct inotify_event) <= w->buf + len;) {
 			const struct inotify_event *ev = (const void *)p;
-			struct wd_ref *ref;
 
 			if (p + sizeof(*ev) + ev->len > w->buf + len)
 				break;
@@ -138,26 +148,12 @@ ino_read(struct watcher *w, const struct watch_sink *sink)
 				sink->overflow(sink->data, -1);
 				continue;
 			}
-			ref = bmap_get(&w->wds, &ev->wd, sizeof(ev->wd));
 			if (ev->mask & IN_IGNORED) {
-				ref = bmap_del(&w->wds, &ev->wd, sizeof(ev->wd));
-				if (ref != NULL)
-					free_ref(ref, NULL);
+				watch_refs_del(&w->wds, &ev->wd, sizeof(ev->wd));
 				continue;
 			}
-			if (ref == NULL)
-				continue;
-			if (ref->only != NULL) {
-				if (ev->len > 0 && strcmp(ev->name, ref->only) == 0)
-					sink->hit(sink->data, ref->guard, "", 0);
-			} else if (ev->len == 0) {
-				sink->hit(sink->data, ref->guard, ref->rel, 0);
-			} else {
-				char *rel = path_join_rel(ref->rel, ev->name);
-
-				sink->hit(sink->data, ref->guard, rel, 0);
-				free(rel);
-			}
+			watch_refs_dispatch(&w->wds, &ev->wd, sizeof(ev->wd), ev->len > 0 ? ev->name : "",
+				0, sink);
 		}
 	}
 }
@@ -167,8 +163,7 @@ ino_close(struct watcher *w)
 {
 	if (w == NULL)
 		return;
-	bmap_each(&w->wds, free_ref, NULL);
-	bmap_release(&w->wds);
+	watch_refs_release(&w->wds);
 	close(w->fd);
 	free(w);
 }
