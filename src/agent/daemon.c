@@ -19,6 +19,7 @@
 #include "agent/control.h"
 #include "agent/event.h"
 #include "agent/guard/guard.h"
+#include "agent/guard/lockmode.h"
 #include "agent/guard/store.h"
 #include "agent/guard/syncer.h"
 #include "agent/guard/watch.h"
@@ -55,6 +56,7 @@ struct daemon {
 	struct guard			*guards;
 	uint64_t			*watched_gen;
 	bool				*rescan_pending;
+	int64_t				 last_overflow_rescan;
 	int64_t				 last_periodic;
 	size_t				 nguards;
 	struct bmap			 folds;		/* path -> struct fold */
@@ -326,6 +328,9 @@ rewatch_changed(struct daemon *d)
 		if (g->root == NULL || g->generation == d->watched_gen[i])
 			continue;
 		d->watched_gen[i] = g->generation;
+		/* recreated directories and their content are locked again too */
+		if (g->lock && g->lock_supported && g->state == GUARD_READY)
+			lock_tree(g, true);
 		r = d->wops->watch_guard(d->watcher, i, g);
 		if (r < 0)
 			log_error("guard", "%s: cannot watch: %s", g->root, strerror(-r));
@@ -335,7 +340,17 @@ rewatch_changed(struct daemon *d)
 static void
 handle_overflow(struct daemon *d)
 {
+	int64_t now = now_monotonic_ns();
+
 	d->overflow = false;
+	/* Anyone who can write on the filesystem can overflow the queue: rescan
+	 * at once, but at most once a second; later ones go to the next tick. */
+	if (now - d->last_overflow_rescan < 1000000000) {
+		for (size_t i = 0; i < d->nguards; i++)
+			d->rescan_pending[i] = true;
+		return;
+	}
+	d->last_overflow_rescan = now;
 	log_warn("guard", "%s", L("事件队列溢出: 重新扫描所有防护目录",
 				 "event queue overflow: rescanning every guard"));
 	for (size_t i = 0; i < d->nguards; i++)

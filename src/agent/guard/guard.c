@@ -689,8 +689,11 @@ guard_open(struct guard *g, const char *root, int state_dirfd, int quarantine_di
 			r = rr;
 			goto out;
 		}
-		/* Whatever changed while we were down is repaired now, as drift. */
+		/* Whatever changed while we were down is repaired now, as drift
+		 * (with the immutable attribute of an earlier --lock run lifted, or
+		 * the repairs would fail; lock mode sets it again below). */
 		g->state = GUARD_READY;
+		lock_tree(g, false);
 		if (rr < 0)
 			repair_root(g, 0, now_monotonic_ns(), EV_DRIFT);
 		repair_differences(g, EV_DRIFT);

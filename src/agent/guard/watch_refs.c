@@ -64,19 +64,34 @@ void
 watch_refs_dispatch(const struct bmap *m, const void *key, size_t klen, const char *name, pid_t pid,
 	const struct watch_sink *sink)
 {
-	for (const struct watch_ref *r = bmap_get(m, key, klen); r != NULL; r = r->next) {
-		if (r->only != NULL) {
-			if (strcmp(name, r->only) == 0)
-				sink->hit(sink->data, r->guard, "", pid);
-		} else if (name[0] == '\0' || strcmp(name, ".") == 0) {
-			sink->hit(sink->data, r->guard, r->rel, pid);
-		} else {
-			char *rel = path_join_rel(r->rel, name);
+	struct {
+		size_t	 guard;
+		char	*rel;
+	} *hits = NULL;
+	size_t n = 0, cap = 0;
 
-			sink->hit(sink->data, r->guard, rel, pid);
-			free(rel);
+	/* Collect first: a hit may re-register watches and free this chain. */
+	for (const struct watch_ref *r = bmap_get(m, key, klen); r != NULL; r = r->next) {
+		char *rel;
+
+		if (r->only != NULL) {
+			if (strcmp(name, r->only) != 0)
+				continue;
+			rel = xstrdup("");
+		} else if (name[0] == '\0' || strcmp(name, ".") == 0) {
+			rel = xstrdup(r->rel);
+		} else {
+			rel = path_join_rel(r->rel, name);
 		}
+		hits = xgrow(hits, &cap, n + 1, sizeof(*hits));
+		hits[n].guard = r->guard;
+		hits[n++].rel = rel;
 	}
+	for (size_t i = 0; i < n; i++) {
+		sink->hit(sink->data, hits[i].guard, hits[i].rel, pid);
+		free(hits[i].rel);
+	}
+	free(hits);
 }
 
 struct drop_ctx {
