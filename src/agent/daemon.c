@@ -528,8 +528,9 @@ check_guards(struct daemon *d)
 			continue;
 		if (!guard_root_intact(g))
 			guard_reconcile(g, "", 0, now);
-		if (d->rescan_pending[i] || periodic) {
+		if (d->rescan_pending[i] || g->needs_rescan || periodic) {
 			d->rescan_pending[i] = false;
+			g->needs_rescan = false;
 			guard_rescan(g, EV_TAMPER, periodic ? "periodic check" : "after a repair");
 		}
 	}

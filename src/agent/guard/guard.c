@@ -360,7 +360,6 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 			goto out;
 		}
 		free(parent);
-		event_writer_from_pid(&ev.writer, pid);
 		ev.changes = CH_ADDED;
 		if (cur.type == FT_REG)
 			efd = openat_beneath(g->rootfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
@@ -382,7 +381,6 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 	}
 
 	if (!have_cur) {
-		event_writer_from_pid(&ev.writer, pid);
 		ev.changes = CH_REMOVED;
 		unlock_around(g, rel, false);
 		r = restore_entry(g, want);
@@ -422,7 +420,6 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 		if (!(ch & CH_CONTENT) && cur.ino != want->ino)
 			ch |= CH_CONTENT;	/* another inode: ours is put back, never adopted */
 	}
-	event_writer_from_pid(&ev.writer, pid);
 	ev.changes = ch & ~(unsigned)CH_INODE;
 	if (ch & CH_TYPE) {
 		unlock_around(g, rel, false);
@@ -476,9 +473,19 @@ repaired:
 done:
 	if (ev.latency_ns == 0)
 		ev.latency_ns = now_monotonic_ns() - noticed_ns;
+	/* Who did it: read right after the repair, not before it (the kernel
+	 * already named the pid; /proc adds its executable, command line, uid). */
+	event_writer_from_pid(&ev.writer, pid);
 	if (r == 0) {
 		g->tampers++;
 		g->last_tamper_ns = ev.time_ns;
+	} else if (r != -ENODATA) {
+		/* A repair that failed is tried again by the next rescan (the daemon
+		 * runs one within a second). One that failed only because the tree
+		 * was still changing under it (rm -rf racing us) is not news. */
+		g->needs_rescan = true;
+		if (r == -ENOENT)
+			goto out;
 	}
 	guard_emit(g, &ev);
 out:

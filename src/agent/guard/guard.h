@@ -45,6 +45,7 @@ struct guard {
 	guard_emit_fn	 emit;
 	void		*emit_data;
 	uint64_t	 generation;	/* bumped when directories may have changed handles */
+	bool		 needs_rescan;	/* a repair failed: compare the whole tree again soon */
 };
 
 /* Open the guard for root (absolute), loading its baseline from the state
