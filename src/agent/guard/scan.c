@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,39 +31,44 @@ read_link(int dirfd, const char *name, char **ret)
 	return 0;
 }
 
-/* Open a regular file below rootfd for hashing; O_NOATIME where we may. */
+/* Open a regular file for hashing, name relative to dirfd (one component,
+ * or a path below it); O_NOATIME where we may. */
 static int
-open_for_hash(int rootfd, const char *rel)
+open_for_hash(int dirfd, const char *rel)
 {
-	int fd = openat_beneath(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOATIME, 0);
+	int fd = openat_beneath(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOATIME, 0);
 
 	if (fd == -EPERM)
-		fd = openat_beneath(rootfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+		fd = openat_beneath(dirfd, rel, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
 	return fd;
 }
 
-/* Hash (and store) the regular file e. Refreshes e's metadata from the opened
- * file, so a file replaced between listing and hashing is recorded as it is. */
 static int
-hash_entry(int rootfd, struct fentry *e, struct store *store, uint64_t *ret_read, bool *ret_stored,
+open_child_for_hash(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOATIME | O_CLOEXEC);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Hash (and store) the regular file open at fd into e. Refreshes e's metadata
+ * from the opened file, so a file replaced between listing and hashing is
+ * recorded as it is. */
+static int
+hash_fd(int fd, struct fentry *e, struct store *store, uint64_t *ret_read, bool *ret_stored,
 	int *ret_store_err)
 {
 	struct stat st;
 	bool stored = false;
 	uint64_t size = 0;
-	int fd, r;
+	int r;
 
-	fd = open_for_hash(rootfd, e->path);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = -ENOENT;	/* replaced by something else: the watcher will say so */
-		goto out;
-	}
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -ENOENT;	/* replaced by something else: the watcher will say so */
 	fentry_set_stat(e, &st);
 	if (store != NULL) {
 		r = store_put_fd(store, fd, e->hash, &size, &stored);
@@ -80,11 +84,22 @@ hash_entry(int rootfd, struct fentry *e, struct store *store, uint64_t *ret_read
 		r = sha256_fd(fd, e->hash, &size);
 	}
 	if (r < 0)
-		goto out;
+		return r;
 	e->flags = FE_HASHED | (stored ? FE_STORED : 0);
 	*ret_read = size;
 	*ret_stored = stored;
-out:
+	return 0;
+}
+
+static int
+hash_entry(int rootfd, struct fentry *e, struct store *store, uint64_t *ret_read, bool *ret_stored,
+	int *ret_store_err)
+{
+	int fd = open_for_hash(rootfd, e->path), r;
+
+	if (fd < 0)
+		return fd;
+	r = hash_fd(fd, e, store, ret_read, ret_stored, ret_store_err);
 	close(fd);
 	return r;
 }
@@ -134,150 +149,113 @@ out:
 	return r;
 }
 
-struct hash_pool {
+/*
+ * The parallel walk: every thread takes a directory from a shared queue, lists
+ * it, stats each entry, and hashes each file through the directory fd it holds
+ * (one openat of a single name with O_NOFOLLOW: no second path walk). New
+ * subdirectories go back to the queue. Each thread fills its own baseline;
+ * they are merged and sorted at the end. Walking and hashing overlap, and no
+ * core waits for a serial listing phase.
+ */
+struct walk {
 	int			 rootfd;
-	struct baseline		*b;
-	struct store		*store;
-	size_t			*todo;		/* indices into b->e */
-	size_t			 ntodo;
-	atomic_size_t		 next;
-	atomic_uint_fast64_t	 hashed_bytes, vanished, unreadable, not_stored, store_errors;
-	_Atomic int		 store_error;
+	dev_t			 dev;
+	const struct scan_opts	*o;
 	scan_problem_cb		 cb;
 	void			*cbdata;
-	pthread_mutex_t		 cb_lock;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 wake;
+	char			**queue;	/* directories still to list (relative) */
+	size_t			 nqueue, capqueue;
+	unsigned		 busy;		/* threads listing a directory now */
 };
 
-static void *
-hash_worker(void *arg)
-{
-	struct hash_pool *p = arg;
-	size_t i;
+struct walker {
+	struct walk		*w;
+	struct baseline		 b;
+	struct scan_stats	 st;
+};
 
-	while ((i = atomic_fetch_add(&p->next, 1)) < p->ntodo) {
-		struct fentry *e = &p->b->e[p->todo[i]];
-		uint64_t nread = 0;
-		bool stored = false;
-		int r;
-
-		int store_err = 0;
-
-		r = hash_entry(p->rootfd, e, p->store, &nread, &stored, &store_err);
-		if (store_err < 0) {
-			atomic_fetch_add(&p->store_errors, 1);
-			p->store_error = store_err;
-		}
-		if (r == -ENOENT) {
-			atomic_fetch_add(&p->vanished, 1);
-			e->type = FT_NONE;	/* dropped after the pool finishes */
-			continue;
-		}
-		if (r < 0) {
-			atomic_fetch_add(&p->unreadable, 1);
-			e->flags = 0;
-			if (p->cb != NULL) {
-				pthread_mutex_lock(&p->cb_lock);
-				p->cb(e->path, r, p->cbdata);
-				pthread_mutex_unlock(&p->cb_lock);
-			}
-			continue;
-		}
-		atomic_fetch_add(&p->hashed_bytes, nread);
-		if (p->store != NULL && !stored)
-			atomic_fetch_add(&p->not_stored, 1);
-	}
-	return NULL;
-}
-
-static unsigned
-pool_threads(unsigned want)
-{
-	long n;
-
-	if (want > 0)
-		return want > 64 ? 64 : want;
-	n = sysconf(_SC_NPROCESSORS_ONLN);
-	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
-}
-
-static int
-hash_all(int rootfd, struct baseline *b, const struct scan_opts *o, struct scan_stats *st,
-	scan_problem_cb cb, void *cbdata)
-{
-	struct hash_pool p = { .rootfd = rootfd, .b = b, .store = o->store, .cb = cb,
-		.cbdata = cbdata };
-	pthread_t threads[64];
-	unsigned nthreads, started = 0;
-	size_t out = 0;
-
-	p.todo = xmalloc(sizeof(*p.todo) * (b->n + 1));
-	for (size_t i = 0; i < b->n; i++) {
-		struct fentry *e = &b->e[i];
-		const struct fentry *old;
-
-		if (e->type != FT_REG)
-			continue;
-		old = o->reuse != NULL ? baseline_find(o->reuse, e->path) : NULL;
-		if (old != NULL && old->type == FT_REG && (old->flags & FE_HASHED) &&
-			old->ino == e->ino && old->size == e->size &&
-			old->mtime_ns == e->mtime_ns && old->ctime_ns == e->ctime_ns &&
-			(o->store == NULL || (old->flags & FE_STORED) == 0 ||
-				store_has(o->store, old->hash))) {
-			memcpy(e->hash, old->hash, sizeof(e->hash));
-			e->flags = old->flags;
-			st->reused++;
-			continue;
-		}
-		p.todo[p.ntodo++] = i;
-	}
-	pthread_mutex_init(&p.cb_lock, NULL);
-	nthreads = pool_threads(o->threads);
-	if (nthreads > p.ntodo)
-		nthreads = p.ntodo > 0 ? (unsigned)p.ntodo : 1;
-	for (unsigned t = 1; t < nthreads; t++)
-		if (pthread_create(&threads[started], NULL, hash_worker, &p) == 0)
-			started++;
-	hash_worker(&p);
-	for (unsigned t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-	pthread_mutex_destroy(&p.cb_lock);
-	free(p.todo);
-
-	st->hashed_bytes = p.hashed_bytes;
-	st->vanished += p.vanished;
-	st->unreadable += p.unreadable;
-	st->not_stored += p.not_stored;
-	st->store_errors += p.store_errors;
-	if (p.store_error < 0)
-		st->store_error = p.store_error;
-	/* Drop entries that vanished while we were hashing. */
-	for (size_t i = 0; i < b->n; i++) {
-		if (b->e[i].type == FT_NONE) {
-			fentry_release(&b->e[i]);
-			continue;
-		}
-		b->e[out++] = b->e[i];
-	}
-	b->n = out;
-	return 0;
-}
-
-/* List one directory (rel below rootfd) into b; subdirectories are appended to
- * the queue. dev is the root's filesystem. */
 static void
-walk_dir(int rootfd, const char *rel, dev_t dev, struct baseline *b, char ***queue,
-	size_t *nqueue, size_t *capqueue, struct scan_stats *st, scan_problem_cb cb, void *cbdata)
+walk_problem(struct walk *w, const char *rel, int err)
 {
+	if (w->cb == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->cb(rel, err, w->cbdata);
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void
+walk_push(struct walk *w, char *rel)
+{
+	pthread_mutex_lock(&w->lock);
+	w->queue = xgrow(w->queue, &w->capqueue, w->nqueue + 1, sizeof(*w->queue));
+	w->queue[w->nqueue++] = rel;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* A regular file found in the directory open at dfd. */
+static void
+walk_file(struct walker *k, int dfd, const char *name, struct fentry *e)
+{
+	const struct scan_opts *o = k->w->o;
+	const struct fentry *old;
+	uint64_t nread = 0;
+	bool stored = false;
+	int fd, r, store_err = 0;
+
+	if (o->no_hash)
+		return;
+	old = o->reuse != NULL ? baseline_find(o->reuse, e->path) : NULL;
+	if (old != NULL && old->type == FT_REG && (old->flags & FE_HASHED) &&
+		old->ino == e->ino && old->size == e->size && old->mtime_ns == e->mtime_ns &&
+		old->ctime_ns == e->ctime_ns &&
+		(o->store == NULL || !(old->flags & FE_STORED) || store_has(o->store, old->hash))) {
+		memcpy(e->hash, old->hash, sizeof(e->hash));
+		e->flags = old->flags;
+		k->st.reused++;
+		return;
+	}
+	fd = open_child_for_hash(dfd, name);
+	r = fd < 0 ? fd : hash_fd(fd, e, o->store, &nread, &stored, &store_err);
+	if (fd >= 0)
+		close(fd);
+	if (store_err < 0) {
+		k->st.store_errors++;
+		k->st.store_error = store_err;
+	}
+	if (r == -ENOENT || r == -ELOOP) {
+		k->st.vanished++;
+		e->type = FT_NONE;	/* gone, or no longer a file: not recorded */
+		return;
+	}
+	if (r < 0) {
+		k->st.unreadable++;
+		e->flags = 0;
+		walk_problem(k->w, e->path, r);
+		return;
+	}
+	k->st.hashed_bytes += nread;
+	if (o->store != NULL && !stored)
+		k->st.not_stored++;
+}
+
+static void
+walk_dir(struct walker *k, const char *rel)
+{
+	struct walk *w = k->w;
 	struct dirent *de;
 	DIR *d = NULL;
 	int fd;
 
-	fd = openat_beneath(rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	fd = openat_beneath(w->rootfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (fd < 0) {
 		if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
-			st->vanished++;
-		else if (cb != NULL)
-			cb(rel, fd, cbdata);
+			k->st.vanished++;
+		else
+			walk_problem(w, rel, fd);
 		return;
 	}
 	d = fdopendir(fd);
@@ -293,37 +271,94 @@ walk_dir(int rootfd, const char *rel, dev_t dev, struct baseline *b, char ***que
 			continue;
 		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
-				st->vanished++;
-			else if (cb != NULL)
-				cb(de->d_name, -errno, cbdata);
+				k->st.vanished++;
+			else
+				walk_problem(w, de->d_name, -errno);
 			continue;
 		}
 		e.path = path_join_rel(rel, de->d_name);
 		fentry_set_stat(&e, &sb);
 		switch (e.type) {
 		case FT_REG:
-			st->files++;
-			st->bytes += e.size;
+			walk_file(k, fd, de->d_name, &e);
 			break;
 		case FT_DIR:
-			st->dirs++;
-			if (sb.st_dev == dev) {
-				*queue = xgrow(*queue, capqueue, *nqueue + 1, sizeof(**queue));
-				(*queue)[(*nqueue)++] = xstrdup(e.path);
-			}
+			k->st.dirs++;
+			if (sb.st_dev == w->dev)
+				walk_push(w, xstrdup(e.path));
 			break;
 		case FT_LNK:
-			st->links++;
+			k->st.links++;
 			if (read_link(fd, de->d_name, &e.link) < 0)
 				e.link = xstrdup("");
 			break;
 		default:
-			st->other++;
+			k->st.other++;
 			break;
 		}
-		baseline_add(b, &e);
+		if (e.type == FT_NONE) {
+			fentry_release(&e);
+			continue;
+		}
+		baseline_add(&k->b, &e);
 	}
 	closedir(d);
+}
+
+static void *
+walker_main(void *arg)
+{
+	struct walker *k = arg;
+	struct walk *w = k->w;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		char *rel;
+
+		while (w->nqueue == 0 && w->busy > 0)
+			pthread_cond_wait(&w->wake, &w->lock);
+		if (w->nqueue == 0)
+			break;		/* nothing queued and nobody can queue more */
+		rel = w->queue[--w->nqueue];
+		w->busy++;
+		pthread_mutex_unlock(&w->lock);
+		walk_dir(k, rel);
+		free(rel);
+		pthread_mutex_lock(&w->lock);
+		w->busy--;
+		if (w->nqueue == 0 && w->busy == 0)
+			pthread_cond_broadcast(&w->wake);
+	}
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static unsigned
+pool_threads(unsigned want)
+{
+	long n;
+
+	if (want > 0)
+		return want > 64 ? 64 : want;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static void
+stats_add(struct scan_stats *a, const struct scan_stats *b)
+{
+	a->dirs += b->dirs;
+	a->links += b->links;
+	a->other += b->other;
+	a->hashed_bytes += b->hashed_bytes;
+	a->reused += b->reused;
+	a->vanished += b->vanished;
+	a->unreadable += b->unreadable;
+	a->not_stored += b->not_stored;
+	a->store_errors += b->store_errors;
+	if (b->store_error < 0)
+		a->store_error = b->store_error;
 }
 
 int
@@ -332,12 +367,14 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 {
 	static const struct scan_opts default_opts;
 	const struct scan_opts *o = opts != NULL ? opts : &default_opts;
+	struct walk w = { .o = o, .cb = cb, .cbdata = cbdata };
+	struct walker k[64];
+	pthread_t threads[64];
 	struct scan_stats st = { 0 };
 	struct baseline b;
 	struct fentry e = { 0 };
 	struct stat sb;
-	char **queue = NULL;
-	size_t nqueue = 0, capqueue = 0, head = 0;
+	unsigned nthreads, started = 0;
 	int64_t t0 = now_monotonic_ns();
 	int rootfd, r;
 
@@ -357,18 +394,34 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 	fentry_set_stat(&e, &sb);
 	baseline_add(&b, &e);
 
-	queue = xgrow(queue, &capqueue, 1, sizeof(*queue));
-	queue[nqueue++] = xstrdup("");
-	while (head < nqueue) {
-		walk_dir(rootfd, queue[head], sb.st_dev, &b, &queue, &nqueue, &capqueue, &st, cb,
-			cbdata);
-		free(queue[head]);
-		queue[head++] = NULL;
+	w.rootfd = rootfd;
+	w.dev = sb.st_dev;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.wake, NULL);
+	w.queue = xgrow(NULL, &w.capqueue, 1, sizeof(*w.queue));
+	w.queue[w.nqueue++] = xstrdup("");
+	nthreads = pool_threads(o->threads);
+	for (unsigned t = 0; t < nthreads; t++) {
+		memset(&k[t], 0, sizeof(k[t]));
+		k[t].w = &w;
+		baseline_init(&k[t].b, root);
 	}
-	if (!o->no_hash) {
-		r = hash_all(rootfd, &b, o, &st, cb, cbdata);
-		if (r < 0)
-			goto out;
+	for (unsigned t = 1; t < nthreads; t++)
+		if (pthread_create(&threads[started], NULL, walker_main, &k[t]) == 0)
+			started++;
+	walker_main(&k[0]);
+	for (unsigned t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_cond_destroy(&w.wake);
+	pthread_mutex_destroy(&w.lock);
+	free(w.queue);
+
+	for (unsigned t = 0; t < nthreads; t++) {
+		for (size_t i = 0; i < k[t].b.n; i++)
+			baseline_add(&b, &k[t].b.e[i]);
+		k[t].b.n = 0;
+		stats_add(&st, &k[t].st);
+		baseline_release(&k[t].b);
 	}
 	baseline_finish(&b);
 	st.files = st.bytes = 0;
@@ -385,7 +438,6 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 		*ret_stats = st;
 	r = 0;
 out:
-	free(queue);
 	if (rootfd >= 0)
 		close(rootfd);
 	if (b.root != NULL)
