@@ -196,15 +196,29 @@ walk_push(struct walk *w, char *rel)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* A regular file found in the directory open at dfd. */
 static void
-walk_file(struct walker *k, int dfd, const char *name, struct fentry *e)
+walk_file_failed(struct walker *k, struct fentry *e, int r)
+{
+	if (r == -ENOENT || r == -ELOOP) {
+		k->st.vanished++;
+		e->type = FT_NONE;	/* gone, or no longer a file: not recorded */
+		return;
+	}
+	k->st.unreadable++;
+	e->flags = 0;
+	walk_problem(k->w, e->path, r);
+}
+
+/* A regular file, open at fd, its stat already in e. Unchanged files keep the
+ * recorded hash without being read. */
+static void
+walk_file(struct walker *k, int fd, struct fentry *e)
 {
 	const struct scan_opts *o = k->w->o;
 	const struct fentry *old;
 	uint64_t nread = 0;
 	bool stored = false;
-	int fd, r, store_err = 0;
+	int r, store_err = 0;
 
 	if (o->no_hash)
 		return;
@@ -218,23 +232,13 @@ walk_file(struct walker *k, int dfd, const char *name, struct fentry *e)
 		k->st.reused++;
 		return;
 	}
-	fd = open_child_for_hash(dfd, name);
-	r = fd < 0 ? fd : hash_fd(fd, e, o->store, &nread, &stored, &store_err);
-	if (fd >= 0)
-		close(fd);
+	r = hash_fd(fd, e, o->store, &nread, &stored, &store_err);
 	if (store_err < 0) {
 		k->st.store_errors++;
 		k->st.store_error = store_err;
 	}
-	if (r == -ENOENT || r == -ELOOP) {
-		k->st.vanished++;
-		e->type = FT_NONE;	/* gone, or no longer a file: not recorded */
-		return;
-	}
 	if (r < 0) {
-		k->st.unreadable++;
-		e->flags = 0;
-		walk_problem(k->w, e->path, r);
+		walk_file_failed(k, e, r);
 		return;
 	}
 	k->st.hashed_bytes += nread;
@@ -269,6 +273,26 @@ walk_dir(struct walker *k, const char *rel)
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
+		if (de->d_type == DT_REG && !w->o->no_hash) {
+			/* A file: open it and fstat the fd, one lookup instead of two. */
+			int ffd = open_child_for_hash(fd, de->d_name);
+
+			if (ffd >= 0 && fstat(ffd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+				e.path = path_join_rel(rel, de->d_name);
+				fentry_set_stat(&e, &sb);
+				walk_file(k, ffd, &e);
+				close(ffd);
+				if (e.type == FT_NONE) {
+					fentry_release(&e);
+					continue;
+				}
+				baseline_add(&k->b, &e);
+				continue;
+			}
+			if (ffd >= 0)
+				close(ffd);
+			/* changed under us: look again the long way */
+		}
 		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)
 				k->st.vanished++;
@@ -279,9 +303,17 @@ walk_dir(struct walker *k, const char *rel)
 		e.path = path_join_rel(rel, de->d_name);
 		fentry_set_stat(&e, &sb);
 		switch (e.type) {
-		case FT_REG:
-			walk_file(k, fd, de->d_name, &e);
+		case FT_REG: {
+			int ffd = w->o->no_hash ? -1 : open_child_for_hash(fd, de->d_name);
+
+			if (ffd >= 0 || w->o->no_hash)
+				walk_file(k, ffd, &e);
+			if (ffd >= 0)
+				close(ffd);
+			else if (!w->o->no_hash)
+				walk_file_failed(k, &e, ffd);
 			break;
+		}
 		case FT_DIR:
 			k->st.dirs++;
 			if (sb.st_dev == w->dev)
