@@ -26,6 +26,9 @@ enum fentry_type { FT_NONE = 0, FT_REG, FT_DIR, FT_LNK, FT_OTHER };
 enum fentry_flags {
 	FE_HASHED = 1u << 0,	/* hash holds the content's SHA-256 */
 	FE_STORED = 1u << 1,	/* the content is in the content store */
+	FE_DIVERGED = 1u << 2,	/* changed, could not be restored, alerted: the stat
+				 * fields are the alerted state, the hash the recorded
+				 * content; never reuse the hash for it */
 };
 
 struct fentry {

@@ -439,6 +439,15 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 		r = restore_entry(g, want);
 		unlock_around(g, rel, true);
 		ev.action = r == 0 ? ACT_RESTORED : r == -ENODATA ? ACT_ALERTED : ACT_FAILED;
+		if (r == -ENODATA) {
+			/* Alerted once for this state; the next change alerts again.
+			 * The recorded hash stays, and is never reused for this file. */
+			want->ino = cur.ino;
+			want->size = cur.size;
+			want->mtime_ns = cur.mtime_ns;
+			want->ctime_ns = cur.ctime_ns;
+			want->flags |= FE_DIVERGED;
+		}
 		goto repaired;
 	}
 	unlock_around(g, rel, false);

@@ -224,6 +224,7 @@ walk_file(struct walker *k, int fd, struct fentry *e)
 		return;
 	old = o->reuse != NULL ? baseline_find(o->reuse, e->path) : NULL;
 	if (old != NULL && old->type == FT_REG && (old->flags & FE_HASHED) &&
+		!(old->flags & FE_DIVERGED) &&
 		old->ino == e->ino && old->size == e->size && old->mtime_ns == e->mtime_ns &&
 		old->ctime_ns == e->ctime_ns &&
 		(o->store == NULL || !(old->flags & FE_STORED) || store_has(o->store, old->hash))) {
