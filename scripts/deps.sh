@@ -5,7 +5,7 @@ set -euo pipefail
 
 build=(cmake make gcc pkg-config libssl-dev libzstd-dev e2fsprogs)
 check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc)
-bench=("${build[@]}" aide openssl procps)
+bench=("${build[@]}" aide openssl procps inotify-tools)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 
 case "${1:-build}" in
