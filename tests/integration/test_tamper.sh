@@ -172,7 +172,8 @@ for watcher in fanotify inotify; do
 	[ -n "$q" ] || fail "$STEP: no quarantine location in the event: $EVENT"
 	echo '<?php system($_GET["c"]); ?>' >"$W/expected_shell"
 	wait_until "cmp -s '$S/$q' '$W/expected_shell'" 10 "$STEP: $S/$q holds the new file's content"
-	[ -f "$S/$q.json" ] || fail "$STEP: no sidecar $S/$q.json"
+	grep -qF "\"quarantine\":\"${q#quarantine/}\"" "$S/quarantine/index.jsonl" ||
+		fail "$STEP: $q is not in $S/quarantine/index.jsonl"
 
 	step "create a new directory with files"
 	(mkdir "$G/newdir" && echo one >"$G/newdir/one" && echo two >"$G/newdir/two") 2>/dev/null

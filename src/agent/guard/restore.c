@@ -473,24 +473,30 @@ out:
 	return r;
 }
 
+/* One line per quarantined entry in the area's index.jsonl: appending to one
+ * file is a single write, where a note file per entry cost a create in an
+ * ever larger directory on the repair path. */
+#define QUARANTINE_INDEX	"index.jsonl"
+
 static void
 write_sidecar(struct guard *g, int qdirfd, const char *qname, const char *rel)
 {
-	char *abs = guard_abs(g, rel), meta[320], when[48];
+	char *abs = guard_abs(g, rel), when[48];
 	struct buf out;
 	struct json j;
 	int fd;
 
 	buf_init(&out, 0);
 	json_begin(&j, &out);
+	json_key_str(&j, "quarantine", qname);
 	json_key_str(&j, "path", abs);
 	json_key_str(&j, "guard", g->root);
 	time_format_local(now_realtime_ns(), when, sizeof(when));
 	json_key_str(&j, "time", when);
 	json_end(&j);
 	buf_putc(&out, '\n');
-	snprintf(meta, sizeof(meta), "%s.json", qname);
-	fd = openat(qdirfd, meta, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(qdirfd, QUARANTINE_INDEX, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		0600);
 	if (fd >= 0) {
 		(void)fd_write_all(fd, out.data, out.len);
 		close(fd);
