@@ -17,12 +17,11 @@ ensure_tree
 sample() {
 	local pid=$1 a b rss
 	sleep "$SETTLE"
-	a=$(proc_ticks "$pid" 2>/dev/null || true)
-	sleep "$IDLE"
-	b=$(proc_ticks "$pid" 2>/dev/null || true)
-	rss=$(proc_kb "$pid" VmRSS 2>/dev/null || true)
-	if [ -z "$a" ] || [ -z "$b" ] || [ -z "$rss" ]; then
-		echo "n/a n/a"	# it exited
+	# A process that exited mid-sample has no /proc entry: its figures are n/a.
+	if ! a=$(proc_ticks "$pid" 2>/dev/null) || ! sleep "$IDLE" ||
+		! b=$(proc_ticks "$pid" 2>/dev/null) || ! rss=$(proc_kb "$pid" VmRSS 2>/dev/null) ||
+		[ -z "$a" ] || [ -z "$b" ] || [ -z "$rss" ]; then
+		echo "n/a n/a"
 		return
 	fi
 	echo "$(calc "100 * ($b - $a) / $HZ / $IDLE") $(calc "$rss / 1024")"
@@ -41,10 +40,14 @@ if [ -x "$AGENT" ]; then
 		ready_s=$(calc "$(now) - $t0")
 		say "idle: ready after $(fmt "$ready_s" 1) s; sampling for $IDLE s ..."
 		read -r ours_cpu ours_rss < <(sample "$AGENT_PID")
-		hwm=$(proc_kb "$AGENT_PID" VmHWM 2>/dev/null || true)
-		[ -z "$hwm" ] || ours_hwm=$(calc "$hwm / 1024")
-		guards=$("$AGENT" status --state "$W/state" --json 2>/dev/null || true)
-		say "idle: status: $guards"
+		if hwm=$(proc_kb "$AGENT_PID" VmHWM 2>/dev/null) && [ -n "$hwm" ]; then
+			ours_hwm=$(calc "$hwm / 1024")
+		fi
+		if guards=$("$AGENT" status --state "$W/state" --json); then
+			say "idle: status: $guards"
+		else
+			say "idle: status failed (the agent exited?)"
+		fi
 	else
 		say "idle: the agent did not become ready within $READY_TIMEOUT s; see $W/agent.log"
 	fi

@@ -17,8 +17,9 @@ fi
 
 # Warm the page cache (and the dentry/inode caches) with one untimed scan.
 say "scan: warming the page cache ..."
-"$AGENT" scan "$TREE" --json >/dev/null 2>&1 || true
-warm_json=$("$AGENT" scan "$TREE" --json 2>/dev/null | tail -1 || true)
+# (scan exits 1 only when comparing with a baseline; here any non-zero is an error)
+"$AGENT" scan "$TREE" --json >/dev/null || say "scan: the warming scan failed (exit $?)"
+warm_json=$("$AGENT" scan "$TREE" --json | tail -1) || say "scan: the agent's scan failed (exit $?)"
 files=$(printf '%s' "$warm_json" | json_num files)
 bytes=$(printf '%s' "$warm_json" | json_num bytes)
 if [ -z "$files" ] || [ -z "$bytes" ] || [ "$files" = 0 ]; then

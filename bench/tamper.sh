@@ -27,7 +27,8 @@ if [ -x "$AGENT" ]; then
 	start_agent "$W/state" "$W/site" "$W/agent.log"
 	if wait_ready "$W/state" "$AGENT_PID" 120; then
 		say "tamper: agent ready; $COUNT tampers per kind"
-		"$TL" measure "$W/site" --count "$COUNT" --pace-us "$PACE" | tee "$ours_out" || true
+		"$TL" measure "$W/site" --count "$COUNT" --pace-us "$PACE" | tee "$ours_out" ||
+			say "tamper: the measurement of ours failed (exit $?): its figures read n/a"
 	else
 		say "tamper: the agent did not become ready; see $W/agent.log"
 	fi
@@ -40,7 +41,8 @@ fi
 peer_out=$W/peer.txt
 "$TL" gen "$W/peer-site" "$NFILES" >&2
 say "tamper: the peer (bare inotify loop) on $W/peer-site"
-"$TL" measure "$W/peer-site" --peer --count "$COUNT" --pace-us "$PACE" | tee "$peer_out" || true
+"$TL" measure "$W/peer-site" --peer --count "$COUNT" --pace-us "$PACE" | tee "$peer_out" ||
+	say "tamper: the measurement of the peer failed (exit $?): its figures read n/a"
 
 # --- figures ----------------------------------------------------------------------
 # fig FILE KIND: "p50/p99/max" (us), with the count of misses if any.

@@ -477,6 +477,34 @@ wait_until_quiet() {
 
 # A small web root: files of several sizes and modes, owners, a subtree,
 # a symlink, an empty file, a name with a space.
+# swap_dir_for_symlink DIR AWAY TARGET: rename DIR to AWAY<n> and put a symlink
+# to TARGET in its place, retrying while the agent keeps putting DIR back.
+swap_dir_for_symlink() {
+	python3 - "$1" "$2" "$3" <<-'EOF'
+	import os, sys, time
+	for attempt in range(20):
+	    try:
+	        os.rename(sys.argv[1], sys.argv[2] + str(attempt))
+	        os.symlink(sys.argv[3], sys.argv[1])
+	        sys.exit(0)
+	    except OSError:
+	        time.sleep(0.1)
+	sys.exit(1)
+	EOF
+}
+
+# new_site NAME: W=$T/NAME with a fresh site in G=$W/www, its pristine copy in
+# P=$W/pristine, and S=$W/state for the agent.
+new_site() {
+	W=$T/$1
+	G=$W/www
+	S=$W/state
+	P=$W/pristine
+	mkdir -p "$W"
+	make_site "$G"
+	cp -a "$G" "$P"
+}
+
 make_site() {
 	local d=$1
 

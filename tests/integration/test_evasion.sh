@@ -37,13 +37,7 @@ done
 # count above one, and its periodic check (here every 2 s) finds the change
 # when no watcher reports the write at all (inotify never does).
 for watcher in fanotify inotify; do
-	W=$T/hardlink-$watcher
-	G=$W/www
-	S=$W/state
-	P=$W/pristine
-	mkdir -p "$W"
-	make_site "$G"
-	cp -a "$G" "$P"
+	new_site "hardlink-$watcher"
 	start_agent "$S" "$G" --watcher "$watcher" --rescan-interval 2s
 	STEP="$watcher: a guarded file written through a hard link outside the guard"
 	mark_events

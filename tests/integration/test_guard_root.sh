@@ -58,17 +58,7 @@ for watcher in fanotify inotify; do
 
 	STEP="$watcher: the guarded directory replaced by a symlink, agent running"
 	mark_events
-	python3 - "$G" "$W/www.gone2" <<-'EOF' || fail "$STEP: could not swap the directory"
-	import os, sys, time
-	for attempt in range(20):
-	    try:
-	        os.rename(sys.argv[1], sys.argv[2] + str(attempt))
-	        os.symlink("/etc", sys.argv[1])
-	        sys.exit(0)
-	    except OSError:
-	        time.sleep(0.1)
-	sys.exit(1)
-	EOF
+	swap_dir_for_symlink "$G" "$W/www.gone2" /etc || fail "$STEP: could not swap the directory"
 	wait_restored "$G" "$P" 20 "$STEP"
 	[ -d "$G" ] && [ ! -L "$G" ] || fail "$STEP: $G is not a directory"
 	[ "$(stat -c '%a %u %g %i' /etc)" = "$etc_stat" ] || fail "$STEP: /etc was changed"

@@ -6,13 +6,7 @@
 REWRITES=200
 
 for watcher in fanotify inotify; do
-	W=$T/$watcher
-	G=$W/www
-	S=$W/state
-	P=$W/pristine
-	mkdir -p "$W"
-	make_site "$G"
-	cp -a "$G" "$P"
+	new_site "$watcher"
 	start_agent "$S" "$G" --watcher "$watcher" --fold-window 1s
 
 	mark_events

@@ -218,17 +218,7 @@ for watcher in fanotify inotify; do
 	[ "$(sha256 /etc/passwd)" = "$passwd_sum" ] || fail "$STEP: /etc/passwd was written through the symlink"
 
 	step "swap a directory for a symlink to /etc"
-	python3 - "$G/d_swap" "$W/d_swap.away" <<-'EOF' || fail "$STEP: could not swap the directory"
-	import os, sys, time
-	for attempt in range(20):
-	    try:
-	        os.rename(sys.argv[1], sys.argv[2] + str(attempt))
-	        os.symlink("/etc", sys.argv[1])
-	        sys.exit(0)
-	    except OSError:
-	        time.sleep(0.1)
-	sys.exit(1)
-	EOF
+	swap_dir_for_symlink "$G/d_swap" "$W/d_swap.away" /etc || fail "$STEP: could not swap the directory"
 	wait_restored "$G" "$P" 15 "$STEP"
 	assert_event tamper "$G/d_swap" "" "e.get('quarantine')"
 	q=$(ev_get "$EVENT" "e.get('quarantine', '')")
