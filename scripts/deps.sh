@@ -3,8 +3,8 @@
 # Usage: scripts/deps.sh build|check|bench|fuzz
 set -euo pipefail
 
-build=(cmake make gcc pkg-config libssl-dev libzstd-dev e2fsprogs)
-check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc)
+build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev e2fsprogs)
+check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc openssl sqlite3 curl)
 bench=("${build[@]}" aide openssl procps inotify-tools)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 

@@ -393,3 +393,35 @@ json_get_raw(const char *obj, size_t len, const char *key, const char **ret_val,
 	*ret_len = c.i - start;
 	return 0;
 }
+
+int
+json_array_next(const char *arr, size_t len, size_t *pos, const char **ret_val, size_t *ret_len)
+{
+	struct cur c = { .p = arr, .len = len, .i = *pos };
+	size_t start;
+
+	if (c.i == 0) {
+		skip_ws(&c);
+		if (c.i >= c.len || c.p[c.i] != '[')
+			return -EINVAL;
+		c.i++;
+	}
+	skip_ws(&c);
+	if (c.i < c.len && c.p[c.i] == ',' && *pos != 0) {
+		c.i++;
+		skip_ws(&c);
+	}
+	if (c.i >= c.len)
+		return -EINVAL;
+	if (c.p[c.i] == ']') {
+		*pos = c.i;
+		return -ENOENT;
+	}
+	start = c.i;
+	if (skip_value(&c) < 0)
+		return -EINVAL;
+	*ret_val = arr + start;
+	*ret_len = c.i - start;
+	*pos = c.i;
+	return 0;
+}

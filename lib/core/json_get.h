@@ -33,4 +33,10 @@ int	json_get_i64(const char *obj, size_t len, const char *key, int64_t *ret);
 int	json_get_raw(const char *obj, size_t len, const char *key, const char **ret_val,
 		size_t *ret_len);
 
+/* Iterate the elements of the array arr[0..len): start with *pos = 0; each
+ * call gives the raw text of the next element. -ENOENT after the last one,
+ * -EINVAL when arr is not an array as far as it was read. */
+int	json_array_next(const char *arr, size_t len, size_t *pos, const char **ret_val,
+		size_t *ret_len);
+
 #endif

@@ -14,5 +14,6 @@ int	cmd_pause(int argc, char **argv);
 int	cmd_resume(int argc, char **argv);
 int	cmd_events(int argc, char **argv);
 int	cmd_evidence(int argc, char **argv);
+int	cmd_enroll(int argc, char **argv);
 
 #endif

@@ -25,6 +25,8 @@
 #include "agent/guard/watch.h"
 #include "agent/journal/journal.h"
 #include "agent/state.h"
+#include "agent/transport/enrollment.h"
+#include "agent/transport/shipper.h"
 #include "core/bmap.h"
 #include "core/i18n.h"
 #include "core/json.h"
@@ -51,6 +53,8 @@ struct daemon {
 	struct store			*store;
 	struct journal			*journal;
 	struct journal_writer		*writer;
+	struct enrollment		 enrollment;
+	struct shipper			*shipper;	/* NULL when not enrolled */
 	const struct watcher_ops	*wops;
 	struct watcher			*watcher;
 	struct guard			*guards;
@@ -250,6 +254,18 @@ write_status(struct daemon *d)
 	time_format_local(d->started_ns, when, sizeof(when));
 	json_key_str(&j, "started", when);
 	json_key_u64(&j, "events", d->events);
+	if (d->shipper != NULL) {
+		int connected;
+		uint64_t backlog;
+
+		shipper_state(d->shipper, &connected, &backlog);
+		json_key_object(&j, "centre");
+		json_key_str(&j, "server", d->enrollment.server);
+		json_key_i64(&j, "agent", d->enrollment.agent);
+		json_key_bool(&j, "connected", connected != 0);
+		json_key_u64(&j, "backlog", backlog);
+		json_close(&j);
+	}
 	r = d->writer != NULL ? journal_writer_error(d->writer) : 0;
 	if (r < 0)
 		json_key_str(&j, "journal_error", strerror(-r));
@@ -606,7 +622,7 @@ int
 daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .statefd = -1, .lockfd = -1, .quarantinefd = -1 };
-	struct journal_opts jopts = { 0 };
+	struct journal_opts jopts = { .max_bytes = o->journal_max_bytes };
 	struct watch_sink sink = { .hit = on_hit, .overflow = on_overflow, .data = &d };
 	struct epoll_event ev;
 	struct itimerspec tick = { .it_interval = { .tv_sec = 1 }, .it_value = { .tv_sec = 1 } };
@@ -666,6 +682,22 @@ daemon_run(const struct daemon_opts *o)
 		goto out;
 	}
 	syncer_start();
+	r = enrollment_load(d.statefd, o->state, &d.enrollment);
+	if (r == 0) {
+		struct shipper_opts so = { .statefd = d.statefd, .journal = d.journal,
+			.enrollment = &d.enrollment, .bulk_rate = o->bulk_rate };
+
+		r = shipper_start(&so, &d.shipper);
+		if (r < 0) {
+			log_error("agent", "%s: %s", L("无法启动向中心的传输（证书？）",
+				"cannot start sending to the centre (certificates?)"), strerror(-r));
+			goto out;
+		}
+	} else if (r != -ENOENT) {
+		log_error("agent", "%s %s: %s", L("登记信息无效", "bad enrollment in"), o->state,
+			strerror(-r));
+		goto out;
+	}
 	emit_agent(&d, EV_AGENT_START, "yingji-agent " YINGJI_VERSION);
 
 	d.guards = xcalloc(o->nguards, sizeof(*d.guards));
@@ -805,6 +837,12 @@ out:
 	bmap_each(&d.folds, fold_free, NULL);
 	bmap_release(&d.folds);
 	syncer_stop();
+	if (d.shipper != NULL) {
+		/* agent_stop and whatever came before it reach the centre if it
+		 * answers within a few seconds; otherwise they wait in the journal. */
+		(void)journal_writer_flush(d.writer);
+		shipper_stop(d.shipper, 3000);
+	}
 	journal_writer_stop(d.writer);
 	journal_close(d.journal);
 	store_free(d.store);

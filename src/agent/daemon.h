@@ -26,6 +26,8 @@ struct daemon_opts {
 	int64_t				 fold_window_ns;
 	int64_t				 rescan_interval_ns;	/* 0: never */
 	unsigned			 fold_threshold;
+	uint64_t			 journal_max_bytes;	/* 0: default (256 MiB) */
+	uint64_t			 bulk_rate;	/* bulk events/s to the centre; 0: no limit */
 	struct maintenance_window	*windows;
 	size_t				 nwindows;
 };

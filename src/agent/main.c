@@ -20,6 +20,7 @@ static const struct {
 	{ "pause",	cmd_pause,	"stop restoring a guard so a change can be made by hand" },
 	{ "resume",	cmd_resume,	"end a pause, putting the baseline back" },
 	{ "events",	cmd_events,	"print the local event journal" },
+	{ "enroll",	cmd_enroll,	"join a centre (yingji serve) with a one-time token" },
 	{ "evidence",	cmd_evidence,	"write a stored content version (by SHA-256) to stdout" },
 };
 

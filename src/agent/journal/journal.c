@@ -54,6 +54,8 @@ struct journal {
 	uint64_t	 next_seq;
 	uint64_t	 total_bytes;	/* of every segment */
 	uint64_t	 dropped;
+	uint64_t	 durable_next;	/* every seq below this is on disk */
+	int		 notify_fd;	/* eventfd written after each sync, or -1 */
 	uint64_t	 segment_max, total_max;
 	struct seg	*segs;		/* oldest first; appending to the last */
 	size_t		 nsegs, segs_cap;
@@ -648,6 +650,12 @@ journal_resume(struct journal *j)
 		}
 		j->total_bytes -= (uint64_t)st.st_size - scan.good_end;
 	}
+	/* What a killed agent left in the page cache is taken as written: make
+	 * it so, before any of it is shipped. */
+	if (fdatasync(fd) < 0) {
+		r = -errno;
+		goto out;
+	}
 	last->bytes = scan.good_end;
 	j->seg_bytes = scan.good_end;
 	j->fd = fd;
@@ -669,6 +677,7 @@ journal_open(int state_dirfd, const struct journal_opts *opts, struct journal **
 	pthread_mutex_init(&j->mu, NULL);
 	j->dirfd = -1;
 	j->fd = -1;
+	j->notify_fd = -1;
 	j->next_seq = 1;
 	j->segment_max = opts != NULL && opts->segment_bytes > 0 ? opts->segment_bytes
 								: DEFAULT_SEGMENT_BYTES;
@@ -701,6 +710,7 @@ journal_open(int state_dirfd, const struct journal_opts *opts, struct journal **
 	if (r < 0)
 		goto out;
 	journal_enforce_max(j);
+	j->durable_next = j->next_seq;
 
 	*ret = j;
 	j = NULL;
@@ -788,6 +798,56 @@ journal_sync(struct journal *j)
 	pthread_mutex_lock(&j->mu);
 	if (fdatasync(j->fd) < 0)
 		r = -errno;
+	else
+		j->durable_next = j->next_seq;
+	if (r == 0 && j->notify_fd >= 0) {
+		uint64_t one = 1;
+
+		(void)!write(j->notify_fd, &one, sizeof(one));
+	}
+	pthread_mutex_unlock(&j->mu);
+	return r;
+}
+
+uint64_t
+journal_durable_seq(struct journal *j)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&j->mu);
+	seq = j->durable_next - 1;
+	pthread_mutex_unlock(&j->mu);
+	return seq;
+}
+
+void
+journal_set_notify_fd(struct journal *j, int fd)
+{
+	pthread_mutex_lock(&j->mu);
+	j->notify_fd = fd;
+	pthread_mutex_unlock(&j->mu);
+}
+
+int
+journal_trim(struct journal *j, uint64_t upto_seq)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&j->mu);
+	/* A segment holds the seqs up to the next one's first; the last one is
+	 * being appended to and always stays. */
+	while (j->nsegs > 1 && j->segs[1].first_seq - 1 <= upto_seq) {
+		char name[SEG_NAME_LEN + 1];
+
+		seg_name(j->segs[0].first_seq, name);
+		if (unlinkat(j->dirfd, name, 0) < 0 && errno != ENOENT) {
+			r = -errno;
+			break;
+		}
+		j->total_bytes -= j->segs[0].bytes;
+		memmove(j->segs, j->segs + 1, (j->nsegs - 1) * sizeof(*j->segs));
+		j->nsegs--;
+	}
 	pthread_mutex_unlock(&j->mu);
 	return r;
 }

@@ -45,6 +45,15 @@ int	journal_append(struct journal *j, int64_t time_ns, const void *payload, size
 		uint64_t *ret_seq);
 int	journal_sync(struct journal *j);	/* fdatasync the current segment */
 uint64_t journal_next_seq(const struct journal *j);
+/* The highest sequence number known to be on disk (0: none). Only durable
+ * records are shipped: a record lost in a crash must never have been stored
+ * by the server, or its sequence number would be used twice. */
+uint64_t journal_durable_seq(struct journal *j);
+/* Write 1 to the eventfd fd after each successful sync (-1: stop). */
+void	journal_set_notify_fd(struct journal *j, int fd);
+/* Remove the segments whose records all have seq <= upto_seq (the server
+ * has them); the segment being appended to stays. */
+int	journal_trim(struct journal *j, uint64_t upto_seq);
 /* Records dropped by rotation since the last call (and resets the count). */
 uint64_t journal_take_dropped(struct journal *j);
 

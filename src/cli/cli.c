@@ -1,0 +1,90 @@
+/* cli.c - the API client the global options describe, and error printing. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/i18n.h"
+#include "core/json_get.h"
+#include "core/banned.h"
+
+#define DEFAULT_DATADIR	"/var/lib/yingji"
+
+int
+cli_client(struct api_client *ret)
+{
+	const char *dir = cli_global.datadir;
+	int r;
+
+	if (cli_global.server != NULL) {
+		r = api_client_from_url(cli_global.server, ret);
+		if (r == -ENOKEY)
+			fprintf(stderr, "yingji: %s\n", L("使用 --server 时需设置环境变量 YINGJI_TOKEN",
+				"--server needs the YINGJI_TOKEN environment variable"));
+		else if (r == -ENOENT)
+			fprintf(stderr, "yingji: %s\n", L("https 需设置 YINGJI_CA（中心的 CA 证书路径）",
+				"https needs YINGJI_CA (the path of the centre's CA certificate)"));
+		else if (r < 0)
+			fprintf(stderr, "yingji: --server %s: %s\n", cli_global.server,
+				L("地址无效（应为 http(s)://主机:端口）", "bad URL (want http(s)://HOST:PORT)"));
+		return r;
+	}
+	if (dir == NULL)
+		dir = DEFAULT_DATADIR;
+	r = api_client_from_datadir(dir, ret);
+	if (r == -ENOENT)
+		fprintf(stderr, "yingji: %s: %s\n", dir, L("中心服务未在此运行（没有 serve.json）；"
+			"请先运行 yingji serve --data DIR，或使用 --server",
+			"no centre running here (no serve.json); start `yingji serve --data DIR` or "
+			"use --server"));
+	else if (r == -EACCES || r == -EPERM)
+		fprintf(stderr, "yingji: %s: %s\n", dir, L("无权读取管理员令牌（需要 root）",
+			"cannot read the admin token (needs root)"));
+	else if (r < 0)
+		fprintf(stderr, "yingji: %s: %s\n", dir, strerror(-r));
+	return r;
+}
+
+int
+cli_call(struct api_client *c, const char *method, const char *target, const char *body,
+	int timeout_ms, struct buf *ret_body)
+{
+	struct buf msg;
+	int status = 0, r;
+
+	r = api_request(c, method, target, body, body != NULL ? strlen(body) : 0, timeout_ms,
+		&status, ret_body);
+	if (r < 0) {
+		fprintf(stderr, "yingji: %s %s:%s: %s\n", L("无法访问中心服务", "cannot reach the centre at"),
+			c->host, c->port, r == -ETIMEDOUT ? L("超时", "timed out") :
+			r == -EKEYREJECTED ? L("TLS 证书校验失败", "TLS certificate check failed") :
+			strerror(-r));
+		return r;
+	}
+	if (status >= 200 && status < 300)
+		return 0;
+	buf_init(&msg, 4096);
+	if (json_get_str(ret_body->data, ret_body->len, "message", &msg) == 0)
+		fprintf(stderr, "yingji: %s (HTTP %d)\n", msg.data, status);
+	else
+		fprintf(stderr, "yingji: HTTP %d\n", status);
+	buf_release(&msg);
+	return -EPROTO;
+}
+
+void
+cli_print_field(const char *obj, size_t len, const char *key, int width)
+{
+	struct buf v;
+	int64_t n;
+
+	buf_init(&v, 4096);
+	if (json_get_str(obj, len, key, &v) == 0)
+		printf("%-*s", width, v.data);
+	else if (json_get_i64(obj, len, key, &n) == 0)
+		printf("%-*lld", width, (long long)n);
+	else
+		printf("%-*s", width, "-");
+	buf_release(&v);
+}

@@ -1,0 +1,35 @@
+/*
+ * cli.h - what the `yingji` commands share: the global options (--data,
+ * --server), the API client they make from them, and printing an API error.
+ */
+#ifndef YINGJI_CLI_H
+#define YINGJI_CLI_H
+
+#include <stdbool.h>
+
+#include "cli/api_client.h"
+#include "core/buf.h"
+
+struct cli_global {
+	const char	*datadir;	/* --data DIR: on the server's machine */
+	const char	*server;	/* --server URL: anywhere else ($YINGJI_TOKEN) */
+};
+extern struct cli_global cli_global;
+
+/* The client for the global options; prints why not and returns -errno. */
+int	cli_client(struct api_client *ret);
+/* One request; prints transport errors and API errors ({"error","message"}).
+ * Returns 0 for a 2xx status (body in ret_body), else -errno / -EPROTO. */
+int	cli_call(struct api_client *c, const char *method, const char *target, const char *body,
+		int timeout_ms, struct buf *ret_body);
+/* Print a JSON string value (the API's) or "-" when absent. */
+void	cli_print_field(const char *obj, size_t len, const char *key, int width);
+
+int	cmd_serve(int argc, char **argv);
+int	cmd_token(int argc, char **argv);
+int	cmd_agents(int argc, char **argv);
+int	cmd_agent(int argc, char **argv);
+int	cmd_events(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+
+#endif

@@ -1,0 +1,871 @@
+/*
+ * api.c - the HTTP API (/api/v1/...) and /metrics, on the network thread.
+ * Every request needs "Authorization: Bearer <admin token>". Reads go to the
+ * read-only database connection; writes are engine jobs, and the request
+ * waits (parked, reading nothing more) until the job is done. A GET of events
+ * with wait=N is a long poll: parked until events are committed or N s pass.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "core/i18n.h"
+#include "core/json.h"
+#include "core/json_get.h"
+#include "core/log.h"
+#include "core/timeutil.h"
+#include "core/xalloc.h"
+#include "proto/token.h"
+#include "server/http/http.h"
+#include "server/server_int.h"
+#include "tls/sha256.h"
+#include "core/banned.h"
+
+#define EVENTS_LIMIT_DEFAULT	100
+#define EVENTS_LIMIT_MAX	10000
+#define EVENTS_BYTES_MAX	(16u << 20)	/* one page; the cursor goes on */
+#define WAIT_MAX_S		60
+#define COMMAND_TIMEOUT_S	30
+
+struct command_wait {
+	struct command_wait	*next;
+	uint64_t		 id, conn;
+	int64_t			 agent;
+	int64_t			 deadline;
+};
+static struct command_wait *command_waits;
+
+static void
+respond(struct server *s, struct conn *c, int status, const char *ctype, const char *body,
+	size_t len)
+{
+	struct buf out;
+
+	buf_init(&out, HTTP_OUT_MAX);
+	if (http_response(&out, status, ctype, body, len, c->keep_alive) == 0)
+		conn_send(s, c, out.data, out.len);
+	buf_release(&out);
+	if (!c->keep_alive)
+		c->closing = true;
+	c->park = PARK_NONE;
+	c->last_rx_ns = now_monotonic_ns();
+	conn_update_events(s, c);
+}
+
+static void
+respond_json(struct server *s, struct conn *c, int status, const struct buf *b)
+{
+	respond(s, c, status, "application/json; charset=utf-8", b->data, b->len);
+}
+
+static void
+respond_error(struct server *s, struct conn *c, int status, const char *code, const char *msg)
+{
+	struct buf b;
+	struct json j;
+
+	buf_init(&b, 4096);
+	json_begin(&j, &b);
+	json_key_str(&j, "error", code);
+	json_key_str(&j, "message", msg);
+	(void)json_end(&j);
+	(void)buf_putc(&b, '\n');
+	respond_json(s, c, status, &b);
+	buf_release(&b);
+}
+
+/* Constant time: the comparison must not tell how much of a guess was right. */
+static bool
+authorized(struct server *s, const struct http_request *req)
+{
+	const char *want = s->dd.admin_token;
+	size_t wl = strlen(want);
+	unsigned char diff = 0;
+
+	if (req->authorization == NULL || req->authorization_len != 7 + wl ||
+		strncmp(req->authorization, "Bearer ", 7) != 0)
+		return false;
+	for (size_t i = 0; i < wl; i++)
+		diff |= (unsigned char)(req->authorization[7 + i] ^ want[i]);
+	return diff == 0;
+}
+
+static bool
+path_is(const struct http_request *req, const char *p)
+{
+	return req->path_len == strlen(p) && memcmp(req->path, p, req->path_len) == 0;
+}
+
+/* "/api/v1/agents/<id><suffix>" */
+static bool
+path_agent(const struct http_request *req, const char *suffix, int64_t *ret_id)
+{
+	static const char prefix[] = "/api/v1/agents/";
+	size_t pl = sizeof(prefix) - 1, sl = strlen(suffix), i;
+	int64_t id = 0;
+
+	if (req->path_len <= pl + sl || memcmp(req->path, prefix, pl) != 0 ||
+		memcmp(req->path + req->path_len - sl, suffix, sl) != 0)
+		return false;
+	for (i = pl; i < req->path_len - sl; i++) {
+		if (req->path[i] < '0' || req->path[i] > '9' || id > INT64_MAX / 10 - 10)
+			return false;
+		id = id * 10 + (req->path[i] - '0');
+	}
+	if (i == pl || id <= 0)
+		return false;
+	*ret_id = id;
+	return true;
+}
+
+/* An integer query parameter within [lo, hi]; -ENOENT when absent. */
+static int
+query_i64(const struct http_request *req, const char *key, int64_t lo, int64_t hi, int64_t *ret)
+{
+	struct buf v;
+	char *end;
+	long long n;
+	int r;
+
+	buf_init(&v, 64);
+	r = http_query_get(req->query, req->query_len, key, &v);
+	if (r < 0)
+		goto out;
+	errno = 0;
+	n = strtoll(v.data, &end, 10);
+	if (v.len == 0 || *end != '\0' || errno != 0 || n < lo || n > hi) {
+		r = -EINVAL;
+		goto out;
+	}
+	*ret = n;
+out:
+	buf_release(&v);
+	return r;
+}
+
+/* RFC 3339 ("2026-11-22T10:00:00+08:00", fraction allowed) or UTC ns. */
+static int
+parse_time(const char *s, int64_t *ret)
+{
+	int y, mo, d, h, mi, sec, n = 0, tzh = 0, tzm = 0;
+	int64_t frac = 0, scale = 100000000;
+	struct tm tm = { 0 };
+	const char *p;
+	char *end;
+	time_t t;
+
+	if (s[0] >= '0' && s[0] <= '9' && strchr(s, '-') == NULL) {
+		long long v;
+
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (*end != '\0' || errno != 0 || v < 0)
+			return -EINVAL;
+		*ret = v;
+		return 0;
+	}
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19)
+		return -EINVAL;
+	p = s + n;
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1;
+
+		if (sscanf(p + 1, "%2d:%2d%n", &tzh, &tzm, &n) != 2 || n != 5)
+			return -EINVAL;
+		tzh *= sign;
+		tzm *= sign;
+		p += 6;
+	} else {
+		return -EINVAL;
+	}
+	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -EINVAL;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*ret = ((int64_t)t - tzh * 3600 - tzm * 60) * 1000000000 + frac;
+	return 0;
+}
+
+static const char *
+lane_name(int lane)
+{
+	return lane == WIRE_LANE_URGENT ? "urgent" : lane == WIRE_LANE_BULK ? "bulk" : "server";
+}
+
+struct render {
+	struct buf	*out;
+	int64_t		 last_id;
+	unsigned	 n;
+};
+
+/* {"id","agent","seq","lane","received", then the agent's own fields}. */
+static int
+render_event(const struct db_event *row, void *data)
+{
+	struct render *rd = data;
+	char t[48];
+	int r;
+
+	time_format_local(row->received_ns, t, sizeof(t));
+	if (rd->n > 0)
+		(void)buf_putc(rd->out, ',');
+	r = buf_appendf(rd->out, "{\"id\":%lld,\"agent\":%lld,", (long long)row->id,
+		(long long)row->agent);
+	if (row->lane >= 0)
+		r = r ?: buf_appendf(rd->out, "\"seq\":%" PRIu64 ",", row->seq);
+	else
+		r = r ?: buf_puts(rd->out, "\"seq\":null,");
+	r = r ?: buf_appendf(rd->out, "\"lane\":\"%s\",\"received\":\"%s\"", lane_name(row->lane), t);
+	/* The body is a checked object: splice its members in. */
+	if (row->body_len > 2)
+		r = r ?: buf_putc(rd->out, ',');
+	r = r ?: buf_append(rd->out, row->body + 1, row->body_len - 1);
+	if (r < 0)
+		return r;
+	rd->last_id = row->id;
+	rd->n++;
+	return rd->out->len > EVENTS_BYTES_MAX ? 1 : 0;
+}
+
+/* Runs the events query of c (its filter) and answers; returns the count. */
+static unsigned
+events_answer(struct server *s, struct conn *c, bool always)
+{
+	struct buf out;
+	struct render rd = { .out = &out, .last_id = c->park_filter.after_id };
+	size_t start;
+	int r;
+
+	buf_init(&out, EVENTS_BYTES_MAX + WIRE_MAX_FRAME * 3);
+	(void)buf_puts(&out, "{\"events\":[");
+	start = out.len;
+	r = db_events_query(s->reader, &c->park_filter, render_event, &rd);
+	if (r < 0) {
+		buf_release(&out);
+		respond_error(s, c, 500, "store", db_errmsg(s->reader));
+		return 1;
+	}
+	if (rd.n == 0 && !always) {
+		buf_release(&out);
+		return 0;
+	}
+	(void)start;
+	(void)buf_appendf(&out, "],\"next\":%lld}\n", (long long)rd.last_id);
+	respond_json(s, c, 200, &out);
+	buf_release(&out);
+	return rd.n ? rd.n : 1;
+}
+
+static void
+get_events(struct server *s, struct conn *c, const struct http_request *req)
+{
+	struct db_event_filter *f = &c->park_filter;
+	struct buf v;
+	int64_t n, wait = 0;
+	int r;
+
+	memset(f, 0, sizeof(*f));
+	f->limit = EVENTS_LIMIT_DEFAULT;
+	buf_init(&v, 128);
+	if ((r = query_i64(req, "after", 0, INT64_MAX, &f->after_id)) < 0 && r != -ENOENT)
+		goto bad;
+	if ((r = query_i64(req, "agent", 1, INT64_MAX, &f->agent)) < 0 && r != -ENOENT)
+		goto bad;
+	if ((r = query_i64(req, "limit", 1, EVENTS_LIMIT_MAX, &n)) == 0)
+		f->limit = (unsigned)n;
+	else if (r != -ENOENT)
+		goto bad;
+	if ((r = query_i64(req, "wait", 0, WAIT_MAX_S, &wait)) < 0 && r != -ENOENT)
+		goto bad;
+	r = http_query_get(req->query, req->query_len, "since", &v);
+	if (r == 0 && (r = parse_time(v.data, &f->since_ns)) < 0)
+		goto bad;
+	r = http_query_get(req->query, req->query_len, "until", &v);
+	if (r == 0 && (r = parse_time(v.data, &f->until_ns)) < 0)
+		goto bad;
+	r = http_query_get(req->query, req->query_len, "type", &v);
+	if (r == 0) {
+		if (v.len == 0 || v.len >= sizeof(c->park_type)) {
+			r = -EINVAL;
+			goto bad;
+		}
+		memcpy(c->park_type, v.data, v.len + 1);
+		f->type = c->park_type;
+	} else if (r != -ENOENT) {
+		goto bad;
+	}
+	buf_release(&v);
+	if (events_answer(s, c, wait == 0) > 0)
+		return;
+	c->park = PARK_EVENTS;
+	c->park_deadline_ns = now_monotonic_ns() + wait * 1000000000;
+	conn_update_events(s, c);
+	return;
+bad:
+	buf_release(&v);
+	respond_error(s, c, 400, "bad_request", L("查询参数无效", "bad query parameter"));
+}
+
+struct agents_ctx {
+	struct server	*s;
+	struct agent_mem **list;
+	size_t		 n;
+};
+
+static void
+collect_agent(void *value, void *data)
+{
+	struct agents_ctx *a = data;
+
+	a->list[a->n++] = value;
+}
+
+static int
+agent_cmp(const void *x, const void *y)
+{
+	const struct agent_mem *a = *(struct agent_mem *const *)x, *b = *(struct agent_mem *const *)y;
+
+	return a->rec.id < b->rec.id ? -1 : a->rec.id > b->rec.id;
+}
+
+static const char *
+agent_state_now(const struct agent_mem *am)
+{
+	if (am->rec.state == AGENT_REVOKED)
+		return "revoked";
+	return am->conn != 0 ? "connected" : am->online ? "connected" : "lost";
+}
+
+static void
+render_agent(struct json *j, const struct agent_mem *am)
+{
+	char t[48];
+
+	json_key_i64(j, "id", am->rec.id);
+	json_key_str(j, "name", am->rec.name);
+	json_key_str(j, "state", agent_state_now(am));
+	json_key_bool(j, "online", am->conn != 0);
+	json_key_str(j, "addr", am->rec.addr);
+	time_format_local(am->rec.enrolled_ns, t, sizeof(t));
+	json_key_str(j, "enrolled", t);
+	if (am->rec.last_seen_ns != 0) {
+		time_format_local(am->rec.last_seen_ns, t, sizeof(t));
+		json_key_str(j, "last_seen", t);
+	} else {
+		json_key_null(j, "last_seen");
+	}
+	json_key_u64(j, "backlog", am->rec.backlog);
+	json_key_u64(j, "acked_urgent", am->committed[WIRE_LANE_URGENT]);
+	json_key_u64(j, "acked_bulk", am->committed[WIRE_LANE_BULK]);
+}
+
+static struct agent_mem **
+agents_sorted(struct server *s, size_t *ret_n)
+{
+	struct agents_ctx a = { .s = s };
+
+	a.list = xcalloc(s->agents.used + 1, sizeof(*a.list));
+	bmap_each(&s->agents, collect_agent, &a);
+	qsort(a.list, a.n, sizeof(*a.list), agent_cmp);
+	*ret_n = a.n;
+	return a.list;
+}
+
+static void
+get_agents(struct server *s, struct conn *c)
+{
+	struct agent_mem **list;
+	struct buf b;
+	struct json j;
+	size_t n;
+
+	list = agents_sorted(s, &n);
+	buf_init(&b, HTTP_OUT_MAX);
+	json_begin(&j, &b);
+	json_key_array(&j, "agents");
+	for (size_t i = 0; i < n; i++) {
+		json_array_object(&j);
+		render_agent(&j, list[i]);
+		json_close(&j);
+	}
+	(void)json_end(&j);
+	(void)buf_putc(&b, '\n');
+	respond_json(s, c, 200, &b);
+	buf_release(&b);
+	free(list);
+}
+
+static void
+count_states(struct server *s, uint64_t counts[3], uint64_t *ret_backlog)
+{
+	struct agent_mem **list;
+	size_t n;
+
+	list = agents_sorted(s, &n);
+	counts[0] = counts[1] = counts[2] = 0;
+	*ret_backlog = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *st = agent_state_now(list[i]);
+
+		counts[strcmp(st, "connected") == 0 ? 0 : strcmp(st, "lost") == 0 ? 1 : 2]++;
+		*ret_backlog += list[i]->rec.backlog;
+	}
+	free(list);
+}
+
+static void
+get_status(struct server *s, struct conn *c)
+{
+	uint64_t counts[3], backlog;
+	struct buf b;
+	struct json j;
+	char t[48];
+	int err = engine_error(s->engine);
+
+	count_states(s, counts, &backlog);
+	buf_init(&b, 64 * 1024);
+	json_begin(&j, &b);
+	json_key_str(&j, "version", YINGJI_VERSION);
+	time_format_local(s->started_ns, t, sizeof(t));
+	json_key_str(&j, "started", t);
+	json_key_i64(&j, "uptime_s", (now_realtime_ns() - s->started_ns) / 1000000000);
+	json_key_str(&j, "http", s->http_addr);
+	json_key_str(&j, "agents_listen", s->agents_addr);
+	json_key_object(&j, "agents");
+	json_key_u64(&j, "total", counts[0] + counts[1] + counts[2]);
+	json_key_u64(&j, "connected", counts[0]);
+	json_key_u64(&j, "lost", counts[1]);
+	json_key_u64(&j, "revoked", counts[2]);
+	json_key_u64(&j, "backlog", backlog);
+	json_close(&j);
+	json_key_object(&j, "events");
+	json_key_u64(&j, "received", s->m.received);
+	json_key_u64(&j, "stored", s->m.stored);
+	json_key_u64(&j, "duplicates", s->m.duplicates);
+	json_key_u64(&j, "invalid", s->m.invalid);
+	json_key_i64(&j, "last_id", db_events_max_id(s->reader));
+	json_close(&j);
+	json_key_object(&j, "store");
+	if (err != 0)
+		json_key_str(&j, "error", strerror(-err));
+	else
+		json_key_null(&j, "error");
+	json_key_u64(&j, "queued_bytes", engine_queued_bytes(s->engine));
+	json_key_bool(&j, "backpressure", s->paused);
+	json_close(&j);
+	(void)json_end(&j);
+	(void)buf_putc(&b, '\n');
+	respond_json(s, c, 200, &b);
+	buf_release(&b);
+}
+
+static void
+get_metrics(struct server *s, struct conn *c)
+{
+	uint64_t counts[3], backlog;
+	struct agent_mem **list;
+	struct buf b;
+	size_t n;
+
+	count_states(s, counts, &backlog);
+	buf_init(&b, HTTP_OUT_MAX);
+	(void)buf_appendf(&b,
+		"# HELP yingji_events_received_total Event frames received from agents.\n"
+		"# TYPE yingji_events_received_total counter\n"
+		"yingji_events_received_total %" PRIu64 "\n"
+		"# HELP yingji_events_stored_total Events committed to the database.\n"
+		"# TYPE yingji_events_stored_total counter\n"
+		"yingji_events_stored_total %" PRIu64 "\n"
+		"# HELP yingji_events_duplicate_total Events received again and not stored twice.\n"
+		"# TYPE yingji_events_duplicate_total counter\n"
+		"yingji_events_duplicate_total %" PRIu64 "\n"
+		"# HELP yingji_events_invalid_total Malformed events (stored with the reason).\n"
+		"# TYPE yingji_events_invalid_total counter\n"
+		"yingji_events_invalid_total %" PRIu64 "\n"
+		"# HELP yingji_agents_connected Agents connected now.\n"
+		"# TYPE yingji_agents_connected gauge\n"
+		"yingji_agents_connected %" PRIu64 "\n"
+		"# HELP yingji_agents_lost Agents silent for longer than lost_after.\n"
+		"# TYPE yingji_agents_lost gauge\n"
+		"yingji_agents_lost %" PRIu64 "\n"
+		"# HELP yingji_agents_revoked Revoked agents.\n"
+		"# TYPE yingji_agents_revoked gauge\n"
+		"yingji_agents_revoked %" PRIu64 "\n"
+		"# HELP yingji_agents_lost_total Times an agent became lost.\n"
+		"# TYPE yingji_agents_lost_total counter\n"
+		"yingji_agents_lost_total %" PRIu64 "\n"
+		"# HELP yingji_ingest_queue_bytes Events waiting for the database.\n"
+		"# TYPE yingji_ingest_queue_bytes gauge\n"
+		"yingji_ingest_queue_bytes %" PRIu64 "\n"
+		"# HELP yingji_store_commits_total Database transactions committed.\n"
+		"# TYPE yingji_store_commits_total counter\n"
+		"yingji_store_commits_total %" PRIu64 "\n"
+		"# HELP yingji_store_failing 1 while commits fail (disk full...).\n"
+		"# TYPE yingji_store_failing gauge\n"
+		"yingji_store_failing %d\n"
+		"# HELP yingji_agent_backlog Events an agent holds that the server has not acknowledged.\n"
+		"# TYPE yingji_agent_backlog gauge\n",
+		s->m.received, s->m.stored, s->m.duplicates, s->m.invalid, counts[0], counts[1],
+		counts[2], s->m.lost_total, engine_queued_bytes(s->engine), engine_commits(s->engine),
+		engine_error(s->engine) != 0);
+	list = agents_sorted(s, &n);
+	for (size_t i = 0; i < n; i++)
+		(void)buf_appendf(&b, "yingji_agent_backlog{agent=\"%lld\"} %" PRIu64 "\n",
+			(long long)list[i]->rec.id, list[i]->rec.backlog);
+	free(list);
+	respond(s, c, 200, "text/plain; version=0.0.4; charset=utf-8", b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+post_token(struct server *s, struct conn *c, const struct http_request *req)
+{
+	uint8_t secret[TOKEN_SECRET_LEN];
+	int64_t ttl = s->o->token_ttl_ns;
+	struct buf v;
+	struct job *job;
+
+	buf_init(&v, 64);
+	if (http_query_get(req->query, req->query_len, "ttl", &v) == 0 ||
+		(req->body != NULL && json_get_str(req->body, req->body_len, "ttl", &v) == 0)) {
+		if (duration_parse(v.data, &ttl) < 0 || ttl <= 0 ||
+			ttl > 30ll * 86400 * 1000000000) {
+			buf_release(&v);
+			respond_error(s, c, 400, "bad_request",
+				L("有效期无效（如 30m、1h，最长 30d）", "bad ttl (e.g. 30m, 1h; at most 30d)"));
+			return;
+		}
+	}
+	buf_release(&v);
+	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+		respond_error(s, c, 500, "random", "getrandom failed");
+		return;
+	}
+	job = job_new(JOB_TOKEN, c->id);
+	token_format(s->dd.server_fp, secret, job->token);
+	sha256_buf(secret, sizeof(secret), job->token_hash);
+	explicit_bzero(secret, sizeof(secret));
+	job->expires_ns = now_realtime_ns() + ttl;
+	c->park = PARK_JOB;
+	conn_update_events(s, c);
+	engine_submit(s->engine, job);
+}
+
+static void
+post_revoke(struct server *s, struct conn *c, int64_t id)
+{
+	struct job *job;
+
+	if (agent_mem_get(s, id) == NULL) {
+		respond_error(s, c, 404, "not_found", L("没有这个代理", "no such agent"));
+		return;
+	}
+	job = job_new(JOB_REVOKE, c->id);
+	job->agent = id;
+	c->park = PARK_JOB;
+	conn_update_events(s, c);
+	engine_submit(s->engine, job);
+}
+
+static void
+post_command(struct server *s, struct conn *c, const struct http_request *req, int64_t id)
+{
+	struct command_wait *w;
+	struct buf cmd;
+	int64_t timeout = COMMAND_TIMEOUT_S;
+	int r;
+
+	buf_init(&cmd, 64);
+	if (req->body == NULL || json_get_str(req->body, req->body_len, "command", &cmd) < 0 ||
+		cmd.len == 0) {
+		buf_release(&cmd);
+		respond_error(s, c, 400, "bad_request", L("需要 {\"command\":...}",
+			"needs {\"command\":...}"));
+		return;
+	}
+	buf_release(&cmd);
+	r = query_i64(req, "timeout", 1, 600, &timeout);
+	if (r < 0 && r != -ENOENT) {
+		respond_error(s, c, 400, "bad_request", "bad timeout");
+		return;
+	}
+	if (agent_mem_get(s, id) == NULL) {
+		respond_error(s, c, 404, "not_found", L("没有这个代理", "no such agent"));
+		return;
+	}
+	r = agent_channel_send_command(s, id, s->next_cmd_id, req->body, req->body_len);
+	if (r < 0) {
+		respond_error(s, c, 409, "not_connected", L("代理当前未连接", "the agent is not connected"));
+		return;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->id = s->next_cmd_id++;
+	w->conn = c->id;
+	w->agent = id;
+	w->deadline = now_monotonic_ns() + timeout * 1000000000;
+	w->next = command_waits;
+	command_waits = w;
+	c->park = PARK_COMMAND;
+	c->park_cmd = w->id;
+	conn_update_events(s, c);
+}
+
+static void
+route(struct server *s, struct conn *c, const struct http_request *req)
+{
+	int64_t id;
+
+	s->m.http_requests++;
+	if (!authorized(s, req)) {
+		s->m.http_unauthorized++;
+		respond_error(s, c, 401, "unauthorized", L("缺少或错误的令牌",
+			"missing or wrong token"));
+		return;
+	}
+	if (path_is(req, "/metrics")) {
+		if (req->method != HTTP_GET)
+			goto method;
+		get_metrics(s, c);
+	} else if (path_is(req, "/api/v1/status")) {
+		if (req->method != HTTP_GET)
+			goto method;
+		get_status(s, c);
+	} else if (path_is(req, "/api/v1/agents")) {
+		if (req->method != HTTP_GET)
+			goto method;
+		get_agents(s, c);
+	} else if (path_is(req, "/api/v1/events")) {
+		if (req->method != HTTP_GET)
+			goto method;
+		get_events(s, c, req);
+	} else if (path_is(req, "/api/v1/tokens")) {
+		if (req->method != HTTP_POST)
+			goto method;
+		post_token(s, c, req);
+	} else if (path_agent(req, "/revoke", &id)) {
+		if (req->method != HTTP_POST)
+			goto method;
+		post_revoke(s, c, id);
+	} else if (path_agent(req, "/commands", &id)) {
+		if (req->method != HTTP_POST)
+			goto method;
+		post_command(s, c, req, id);
+	} else if (path_agent(req, "", &id)) {
+		struct agent_mem *am = agent_mem_get(s, id);
+		struct buf b;
+		struct json j;
+
+		if (req->method != HTTP_GET)
+			goto method;
+		if (am == NULL) {
+			respond_error(s, c, 404, "not_found", L("没有这个代理", "no such agent"));
+			return;
+		}
+		buf_init(&b, 64 * 1024);
+		json_begin(&j, &b);
+		render_agent(&j, am);
+		(void)json_end(&j);
+		(void)buf_putc(&b, '\n');
+		respond_json(s, c, 200, &b);
+		buf_release(&b);
+	} else {
+		respond_error(s, c, 404, "not_found", L("没有这个接口", "no such endpoint"));
+	}
+	return;
+method:
+	respond_error(s, c, 405, "method_not_allowed", L("不支持此方法", "method not allowed"));
+}
+
+void
+api_input(struct server *s, struct conn *c)
+{
+	size_t off = 0;
+	uint64_t id = c->id;
+
+	while (c->park == PARK_NONE && !c->closing && off < c->in.len) {
+		struct http_request req;
+		int status = 400;
+		long n = http_parse_request(c->in.data + off, c->in.len - off,
+			HTTP_MAX_BODY_DEFAULT, &req, &status);
+
+		if (n == 0)
+			break;
+		if (n < 0) {
+			c->keep_alive = false;
+			respond_error(s, c, status, "bad_request", http_status_text(status));
+			buf_reset(&c->in);
+			return;
+		}
+		c->keep_alive = req.keep_alive;
+		route(s, c, &req);
+		off += (size_t)n;
+		if (conn_get(s, id) == NULL)
+			return;
+	}
+	if (off > 0) {
+		memmove(c->in.data, c->in.data + off, c->in.len - off);
+		c->in.len -= off;
+		c->in.data[c->in.len] = '\0';
+		c->last_rx_ns = now_monotonic_ns();
+	}
+}
+
+void
+api_job_done(struct server *s, struct job *job)
+{
+	struct conn *c;
+	struct buf b;
+	struct json j;
+	char t[48];
+
+	if (job->kind == JOB_EVENTS || job->kind == JOB_ENROLL || job->conn_id == 0)
+		return;
+	c = conn_get(s, job->conn_id);
+	if (c == NULL || c->kind != CONN_HTTP)
+		return;
+	if (job->result < 0) {
+		if (job->kind == JOB_REVOKE && job->result == -EALREADY)
+			respond_error(s, c, 409, "already_revoked", L("该代理已被吊销",
+				"the agent was already revoked"));
+		else if (job->result == -ENOENT)
+			respond_error(s, c, 404, "not_found", L("没有这个代理", "no such agent"));
+		else
+			respond_error(s, c, 503, "store", strerror(-job->result));
+		return;
+	}
+	buf_init(&b, 4096);
+	json_begin(&j, &b);
+	if (job->kind == JOB_TOKEN) {
+		json_key_str(&j, "token", job->token);
+		time_format_local(job->expires_ns, t, sizeof(t));
+		json_key_str(&j, "expires", t);
+	} else {
+		json_key_i64(&j, "id", job->agent);
+		json_key_str(&j, "state", "revoked");
+	}
+	(void)json_end(&j);
+	(void)buf_putc(&b, '\n');
+	respond_json(s, c, job->kind == JOB_TOKEN ? 201 : 200, &b);
+	explicit_bzero(b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+collect_parked(void *value, void *data)
+{
+	struct conn *c = value;
+	struct conn ***pp = data;
+
+	if (c->kind == CONN_HTTP && c->park == PARK_EVENTS)
+		*(*pp)++ = c;
+}
+
+void
+api_events_committed(struct server *s)
+{
+	struct conn **all = xcalloc(s->nconns + 1, sizeof(*all)), **p = all;
+
+	bmap_each(&s->conns, collect_parked, &p);
+	for (struct conn **q = all; q < p; q++)
+		(void)events_answer(s, *q, false);
+	free(all);
+}
+
+void
+api_command_result(struct server *s, uint64_t cmd_id, int64_t agent, const char *json, size_t len)
+{
+	struct command_wait **pw, *w;
+	struct conn *c;
+	struct buf b;
+
+	for (pw = &command_waits; (w = *pw) != NULL; pw = &w->next)
+		if (w->id == cmd_id && w->agent == agent)
+			break;
+	if (w == NULL)
+		return;		/* timed out already, or not ours */
+	*pw = w->next;
+	c = conn_get(s, w->conn);
+	free(w);
+	if (c == NULL || c->park != PARK_COMMAND || c->park_cmd != cmd_id)
+		return;
+	buf_init(&b, HTTP_OUT_MAX);
+	(void)buf_appendf(&b, "{\"agent\":%lld,\"result\":", (long long)agent);
+	(void)buf_append(&b, json, len);
+	(void)buf_puts(&b, "}\n");
+	respond_json(s, c, 200, &b);
+	buf_release(&b);
+}
+
+static void
+tick_parked(void *value, void *data)
+{
+	struct conn *c = value;
+	struct conn ***pp = data;
+
+	if (c->kind == CONN_HTTP)
+		*(*pp)++ = c;
+}
+
+void
+api_tick(struct server *s, int64_t now)
+{
+	struct conn **all = xcalloc(s->nconns + 1, sizeof(*all)), **p = all;
+	struct command_wait **pw = &command_waits, *w;
+
+	while ((w = *pw) != NULL) {
+		if (now < w->deadline) {
+			pw = &w->next;
+			continue;
+		}
+		*pw = w->next;
+		struct conn *c = conn_get(s, w->conn);
+		if (c != NULL && c->park == PARK_COMMAND && c->park_cmd == w->id)
+			respond_error(s, c, 504, "timeout", L("代理未在时限内答复",
+				"the agent did not answer in time"));
+		free(w);
+	}
+	bmap_each(&s->conns, tick_parked, &p);
+	for (struct conn **q = all; q < p; q++) {
+		struct conn *c = *q;
+
+		if (c->closing)
+			continue;
+		if (c->park == PARK_EVENTS && now >= c->park_deadline_ns) {
+			(void)events_answer(s, c, true);
+			continue;
+		}
+		if (c->park != PARK_NONE)
+			continue;
+		/* Slowloris: a request must be whole within the deadline; an idle
+		 * keep-alive connection goes after HTTP_IDLE_NS. */
+		if ((c->in.len > 0 || c->handshaking) && now - c->last_rx_ns > HANDSHAKE_DEADLINE_NS) {
+			if (c->handshaking) {
+				conn_close(s, c);
+				continue;
+			}
+			c->keep_alive = false;
+			respond_error(s, c, 408, "timeout", L("请求超时", "request timeout"));
+			buf_reset(&c->in);
+		} else if (c->in.len == 0 && now - c->last_rx_ns > HTTP_IDLE_NS) {
+			conn_close(s, c);
+		}
+	}
+	free(all);
+}

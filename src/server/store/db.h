@@ -1,0 +1,114 @@
+/*
+ * db.h - the centre's SQLite database: agents, events, enrollment tokens.
+ *
+ * src/server/store/ is the only place that includes sqlite3.h. One struct
+ * store is one connection, used by one thread: the engine thread owns the
+ * only writing connection; the network thread reads through its own
+ * (read_only) connection. The database runs in WAL mode, so readers never
+ * wait for the writer. synchronous=FULL: a commit that returned is durable
+ * (the server acknowledges events only after it).
+ *
+ * Errors: -ENOENT (no such row), -EEXIST (duplicate), -ENOSPC (disk full:
+ * SQLITE_FULL), -EBUSY, -EROFS, -EIO (anything else; db_errmsg() says
+ * what SQLite said). Nothing here logs.
+ */
+#ifndef YINGJI_SERVER_DB_H
+#define YINGJI_SERVER_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/wire.h"
+
+struct db;
+
+/* Opens (creating when writable and absent) the database at path and sets
+ * up the schema (versioned with PRAGMA user_version). */
+int	db_open(const char *path, bool read_only, struct db **ret);
+void	db_close(struct db *s);		/* accepts NULL */
+const char *db_errmsg(const struct db *s);
+
+int	db_begin(struct db *s);		/* BEGIN IMMEDIATE */
+int	db_commit(struct db *s);
+void	db_rollback(struct db *s);	/* no-op outside a transaction */
+
+/* ---- events ---- */
+
+struct db_event {
+	int64_t		 id;		/* rowid; ignored on insert */
+	int64_t		 agent;
+	int		 lane;		/* -1: made by the server (seq is then 0 and stored NULL) */
+	uint64_t	 seq;
+	int64_t		 time_ns;	/* when it happened (agent's clock) */
+	int64_t		 received_ns;	/* when the server stored it */
+	const char	*type;		/* NUL-terminated */
+	const char	*path;		/* may be NULL; NUL-terminated */
+	const char	*body;		/* one JSON object, as the agent sent it */
+	size_t		 body_len;
+};
+
+/* Inside a transaction. An agent event (lane >= 0) whose (agent, seq) is
+ * already stored is not stored again: -EEXIST. */
+int	db_event_insert(struct db *s, const struct db_event *ev);
+
+struct db_event_filter {
+	int64_t		 after_id;	/* only ids > after_id (cursor); 0 = from the start */
+	int64_t		 since_ns;	/* time_ns >= since_ns; 0 = no bound */
+	int64_t		 until_ns;	/* time_ns < until_ns; 0 = no bound */
+	int64_t		 agent;		/* 0 = every agent */
+	const char	*type;		/* NULL = every type */
+	unsigned	 limit;		/* at most this many rows (1..10000) */
+};
+/* Rows in id order. The row's strings are valid during the callback only.
+ * cb returns 0 to go on, > 0 to stop, < 0 for an error (returned). */
+typedef int (*db_event_cb)(const struct db_event *row, void *data);
+int	db_events_query(struct db *s, const struct db_event_filter *f,
+		db_event_cb cb, void *data);
+int	db_events_count(struct db *s, int64_t agent, uint64_t *ret);	/* agent 0: all */
+int64_t	db_events_max_id(struct db *s);	/* 0 when empty or on error */
+
+/* ---- agents ---- */
+
+enum agent_state {
+	AGENT_LOST = 0,		/* not connected (also: enrolled, never connected yet) */
+	AGENT_CONNECTED,
+	AGENT_REVOKED,
+};
+
+struct db_agent {
+	int64_t		 id;
+	char		 name[128];
+	char		 serial[64];		/* of its certificate, hex */
+	enum agent_state state;
+	int64_t		 enrolled_ns, last_seen_ns, revoked_ns;	/* 0 = never */
+	uint64_t	 acked[WIRE_LANES];	/* highest committed seq per lane */
+	uint64_t	 backlog;		/* last reported by the agent */
+	char		 addr[64];		/* last peer address */
+};
+
+/* A new agent row (state lost, acked 0); *ret_id gets its id (ids are never
+ * reused). Then db_agent_set_cert() once its certificate is signed. */
+int	db_agent_create(struct db *s, const char *name, int64_t now_ns, int64_t *ret_id);
+int	db_agent_set_cert(struct db *s, int64_t id, const char *serial);
+int	db_agent_get(struct db *s, int64_t id, struct db_agent *ret);
+int	db_agent_set_state(struct db *s, int64_t id, enum agent_state state,
+		int64_t now_ns, const char *addr);	/* addr may be NULL: unchanged */
+int	db_agent_set_acked(struct db *s, int64_t id, int lane, uint64_t seq);
+int	db_agent_set_seen(struct db *s, int64_t id, int64_t now_ns, uint64_t backlog);
+/* Marks revoked (revoked_ns = now); -ENOENT; -EALREADY when it already was. */
+int	db_agent_revoke(struct db *s, int64_t id, int64_t now_ns);
+typedef int (*db_agent_cb)(const struct db_agent *a, void *data);
+int	db_agents_list(struct db *s, db_agent_cb cb, void *data);	/* id order */
+const char *agent_state_name(enum agent_state state);	/* "connected", "lost", "revoked" */
+
+/* ---- enrollment tokens (only their SHA-256 is stored) ---- */
+
+int	db_token_add(struct db *s, const uint8_t hash[32], int64_t created_ns,
+		int64_t expires_ns);
+/* Marks the token used by agent_id. -ENOENT unknown, -EALREADY used before,
+ * -ETIME expired. */
+int	db_token_use(struct db *s, const uint8_t hash[32], int64_t now_ns,
+		int64_t agent_id);
+
+#endif
