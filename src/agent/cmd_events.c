@@ -104,8 +104,9 @@ static const char help_en[] =
 	"\n"
 	"OPTIONS\n"
 	"    --state DIR   The agent's state directory (required).\n"
-	"    --json        Print each event exactly as journaled: one JSON object\n"
-	"                  per line, nothing added. For scripts and log shippers.\n"
+	"    --json        One JSON object per line: the event as journaled, with\n"
+	"                  its journal sequence number first (\"seq\", the number the\n"
+	"                  centre stores it under). For scripts and log shippers.\n"
 	"    --follow, -f  After the existing events, keep printing new ones as the\n"
 	"                  agent records them, until interrupted (SIGINT, SIGTERM).\n"
 	"    --since SEQ   Start at journal sequence number SEQ (numbers start at 1\n"
@@ -145,8 +146,8 @@ static const char help_zh[] =
 	"\n"
 	"选项\n"
 	"    --state 目录  代理的状态目录（必需）。\n"
-	"    --json        按原样输出事件：每行一个 JSON 对象，不附加任何内容，\n"
-	"                  供脚本和日志采集程序使用。\n"
+	"    --json        每行一个 JSON 对象：日志中的事件，前面加上其日志序号\n"
+	"                  （\"seq\"，中心以此序号保存），供脚本和日志采集程序使用。\n"
 	"    --follow, -f  输出已有事件后继续等待并输出新事件，直到收到 SIGINT 或\n"
 	"                  SIGTERM。\n"
 	"    --since 序号  从日志序号开始输出（序号从 1 开始，永不重复）。\n"
@@ -355,7 +356,14 @@ print_record(uint64_t seq, int64_t time_ns, const void *payload, size_t len, voi
 	struct events_ctx *ctx = data;
 
 	if (ctx->json) {
-		fwrite(payload, 1, len, ctx->out);
+		/* The journal's sequence number first: it is what the centre
+		 * stores the event under ("seq"). */
+		if (len > 1 && ((const char *)payload)[0] == '{') {
+			fprintf(ctx->out, "{\"seq\":%" PRIu64 ",", seq);
+			fwrite((const char *)payload + 1, 1, len - 1, ctx->out);
+		} else {
+			fwrite(payload, 1, len, ctx->out);
+		}
 		fputc('\n', ctx->out);
 	} else {
 		put_event_line(ctx, time_ns, payload, len);

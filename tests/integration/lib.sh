@@ -525,3 +525,94 @@ make_site() {
 	chmod 750 "$d/sub"
 	touch -d '2020-02-02 02:02:02' "$d/a.txt"
 }
+
+# ---- the centre (yingji serve) ----
+#
+#   start_server DATA [--opt ...]  start `yingji serve --data DATA` on free
+#                                  loopback ports (or those of an earlier start
+#                                  with the same DATA); sets SERVER_PID,
+#                                  SERVER_DATA, SERVER_LOG, AGENTS_ADDR, HTTP_ADDR
+#   stop_server / crash_server     SIGTERM (expect exit 0) / SIGKILL
+#   yjc ARGS...                    `yingji --data $SERVER_DATA ARGS...`
+#   enroll STATE [NAME]            a token from the centre, then
+#                                  `yingji-agent enroll`; sets AGENT_ID
+#   centre_events [PYFILTER]       the centre's events (JSON lines), filtered
+#   centre_count PYFILTER          how many of them match
+YJS="$YINGJI_BIN/yingji"
+SERVER_PID=
+SERVER_DATA=
+AGENTS_ADDR=
+HTTP_ADDR=
+YJ_NSERVER=0
+
+start_server() {
+	local data=$1 i
+	shift
+	local agents=127.0.0.1:0 http=127.0.0.1:0
+
+	# The same ports after a restart: agents reconnect to the address they know.
+	if [ "$data" = "$SERVER_DATA" ] && [ -n "$AGENTS_ADDR" ]; then
+		agents=$AGENTS_ADDR
+		http=$HTTP_ADDR
+	fi
+	rm -f "$data/serve.json"
+	YJ_NSERVER=$((YJ_NSERVER + 1))
+	SERVER_LOG="$T/agent.centre.$YJ_NSERVER.log"
+	"$YJS" serve --data "$data" --agents "$agents" --http "$http" "$@" >"$SERVER_LOG" 2>&1 &
+	SERVER_PID=$!
+	YJ_PIDS+=("$SERVER_PID")
+	SERVER_DATA=$data
+	for ((i = 0; i < 1500; i++)); do
+		[ -s "$data/serve.json" ] && break
+		kill -0 "$SERVER_PID" 2>/dev/null || fail "yingji serve exited during start-up (log $SERVER_LOG)"
+		sleep 0.02
+	done
+	[ -s "$data/serve.json" ] || fail "yingji serve did not start within 30 s"
+	AGENTS_ADDR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["agents"])' "$data/serve.json")
+	HTTP_ADDR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"])' "$data/serve.json")
+}
+
+stop_server() {
+	local pid=${1:-$SERVER_PID} rc
+
+	kill -TERM "$pid" 2>/dev/null || fail "server $pid is not running"
+	yj_wait_exit "$pid"
+	rc=$?
+	yj_forget_pid "$pid"
+	if yj_sanitizer_reports; then
+		fail "sanitizer report from the server or a command"
+	fi
+	[ $rc -eq 0 ] || fail "server $pid exited with status $rc after SIGTERM"
+}
+
+crash_server() {
+	crash_agent "${1:-$SERVER_PID}"
+}
+
+yjc() {
+	"$YJS" --data "$SERVER_DATA" "$@"
+}
+
+enroll() {
+	local state=$1 name=${2:-agent-$RANDOM} token out
+
+	token=$(yjc token create | tail -n 1) || fail "token create failed"
+	out=$("$YJ" enroll --state "$state" --server "$AGENTS_ADDR" --token "$token" --name "$name" 2>&1) ||
+		fail "enroll failed: $out"
+	AGENT_ID=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["agent"])' "$state/server.json")
+}
+
+centre_events() {
+	yjc events --json | python3 -c '
+import json, sys
+f = sys.argv[1] if len(sys.argv) > 1 and sys.argv[1] else "True"
+for line in sys.stdin:
+    e = json.loads(line)
+    if eval(f):
+        sys.stdout.write(line)
+' "${1:-}"
+}
+
+centre_count() {
+	centre_events "$1" | wc -l
+}
