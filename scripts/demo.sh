@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# `make run`: the agent guarding a demo portal under ./demo, with a live
-# demonstration of a tamper being undone, then running until Ctrl-C.
+# `make run`: the centre (yingji serve, SQLite under ./demo/centre) and a local
+# agent enrolled with it, guarding a demo portal under ./demo; a live
+# demonstration of a tamper being undone and arriving at the centre, then
+# running until Ctrl-C.
 # DEMO_SECONDS=N stops it after N seconds (for unattended runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 agent="$top/build/bin/yingji-agent"
+yingji="$top/build/bin/yingji"
 demo="$top/demo"
 site="$demo/site"
 state="$demo/state"
+centre="$demo/centre"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "yingji: the agent guards files of any owner and uses fanotify: run as root" >&2
@@ -37,9 +41,32 @@ HTML
 	echo '<h2>网络与信息安全应急预案</h2><p>早发现、早报告、早处置。</p>' >"$site/notice/plan.html"
 fi
 
+# The centre on loopback ports of its own (8640 API, 8641 agents by default).
+"$yingji" serve --data "$centre" --agents 127.0.0.1:${DEMO_AGENTS_PORT:-8641} \
+	--http 127.0.0.1:${DEMO_HTTP_PORT:-8640} &
+spid=$!
+pid=
+stop_all() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	[ -n "$pid" ] && wait "$pid" 2>/dev/null
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	return 0
+}
+trap stop_all EXIT INT TERM
+for _ in $(seq 1 300); do
+	[ -s "$centre/serve.json" ] && break
+	kill -0 $spid 2>/dev/null || { echo "yingji: the centre did not start" >&2; exit 1; }
+	sleep 0.05
+done
+agents_addr=$(sed -n 's/.*"agents":"\([^"]*\)".*/\1/p' "$centre/serve.json")
+if [ ! -s "$state/server.json" ]; then
+	token=$("$yingji" --data "$centre" token create | tail -n 1)
+	"$agent" enroll --state "$state" --server "$agents_addr" --token "$token" --name demo-portal
+fi
+
 "$agent" run --state "$state" --guard "$site" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true' EXIT INT TERM
 
 ready=0
 for _ in $(seq 1 300); do
@@ -68,11 +95,12 @@ cat <<BANNER
    rm -rf $site/news                                 # 删除: 重建
    chmod 777 $site/css/site.css                      # 权限: 恢复
 
-   $agent events --state $state --follow
-   $agent status --state $state
+   $yingji --data $centre events --follow    # 中心收到的事件 (at the centre)
+   $yingji --data $centre agents             # 代理状态 (agents)
+   $agent events --state $state --follow     # 代理本地日志 (the agent's journal)
    $agent publish --state $state --from STAGING_DIR $site   # 授权发布
 
- 按 Ctrl-C 停止 (Ctrl-C stops the agent)
+ 按 Ctrl-C 停止 (Ctrl-C stops the agent and the centre)
 ==================================================================
 
 BANNER
@@ -84,7 +112,12 @@ for _ in $(seq 1 250); do
 	sleep 0.02
 done
 echo "现在 (now): $(grep -o '<h1>[^<]*</h1>' "$site/index.html")  —— 已恢复 (restored)"
-"$agent" events --state "$state" | grep 篡改 | tail -n 1 || true
+for _ in $(seq 1 100); do
+	"$yingji" --data "$centre" events --type tamper 2>/dev/null | grep -q index.html && break
+	sleep 0.05
+done
+echo "中心收到 (at the centre):"
+"$yingji" --data "$centre" events --type tamper | tail -n 1
 echo
 
 if [ -n "${DEMO_SECONDS:-}" ]; then

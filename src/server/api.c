@@ -699,6 +699,8 @@ api_input(struct server *s, struct conn *c)
 	size_t off = 0;
 	uint64_t id = c->id;
 
+	if (c->req_start_ns == 0)
+		c->req_start_ns = now_monotonic_ns();
 	while (c->park == PARK_NONE && !c->closing && off < c->in.len) {
 		struct http_request req;
 		int status = 400;
@@ -724,6 +726,8 @@ api_input(struct server *s, struct conn *c)
 		c->in.len -= off;
 		c->in.data[c->in.len] = '\0';
 		c->last_rx_ns = now_monotonic_ns();
+		/* What is left is the start of the next request. */
+		c->req_start_ns = c->in.len > 0 ? c->last_rx_ns : 0;
 	}
 }
 
@@ -855,7 +859,9 @@ api_tick(struct server *s, int64_t now)
 			continue;
 		/* Slowloris: a request must be whole within the deadline; an idle
 		 * keep-alive connection goes after HTTP_IDLE_NS. */
-		if ((c->in.len > 0 || c->handshaking) && now - c->last_rx_ns > HANDSHAKE_DEADLINE_NS) {
+		if ((c->handshaking && now - c->created_ns > HANDSHAKE_DEADLINE_NS) ||
+			(c->in.len > 0 && c->req_start_ns != 0 &&
+			now - c->req_start_ns > HANDSHAKE_DEADLINE_NS)) {
 			if (c->handshaking) {
 				conn_close(s, c);
 				continue;

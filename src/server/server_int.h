@@ -46,6 +46,7 @@ struct conn {
 	bool			 busy;		/* enrolling: read nothing more */
 
 	/* HTTP */
+	int64_t			 req_start_ns;	/* first byte of the request being read; 0 */
 	enum park_kind		 park;
 	int64_t			 park_deadline_ns;
 	struct db_event_filter park_filter;
