@@ -875,3 +875,15 @@ api_tick(struct server *s, int64_t now)
 	}
 	free(all);
 }
+
+void
+api_shutdown(struct server *s)
+{
+	struct command_wait *w;
+
+	(void)s;
+	while ((w = command_waits) != NULL) {
+		command_waits = w->next;
+		free(w);
+	}
+}

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "core/xalloc.h"
@@ -157,8 +158,8 @@ run_events(struct engine *e, struct job *job, int64_t now)
 	return 0;
 }
 
-static void
-server_event_body(struct buf *out, const char *type, int64_t agent, int64_t now,
+void
+server_event_json(struct buf *out, const char *type, int64_t agent, int64_t now,
 	const char *detail)
 {
 	char t[48];
@@ -169,7 +170,7 @@ server_event_body(struct buf *out, const char *type, int64_t agent, int64_t now,
 		"\"server\",\"agent_id\":%lld", type, t, (long long)now, (long long)agent);
 	if (detail != NULL) {
 		(void)buf_puts(out, ",\"detail\":");
-		(void)buf_appendf(out, "\"%s\"", detail);	/* detail is our own ASCII text */
+		(void)json_append_string(out, detail, strlen(detail));
 	}
 	(void)buf_putc(out, '}');
 }
@@ -184,7 +185,7 @@ insert_server_event(struct engine *e, const char *type, int64_t agent, int64_t n
 	int r;
 
 	buf_init(&body, 4096);
-	server_event_body(&body, type, agent, now, detail);
+	server_event_json(&body, type, agent, now, detail);
 	ev.body = body.data;
 	ev.body_len = body.len;
 	r = db_event_insert(e->store, &ev);

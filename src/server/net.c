@@ -138,19 +138,10 @@ void
 server_event(struct server *s, const char *type, int64_t agent, const char *detail)
 {
 	struct buf body;
-	char t[48];
 	int64_t now = now_realtime_ns();
 
 	buf_init(&body, 8192);
-	time_format_local(now, t, sizeof(t));
-	(void)buf_appendf(&body, "{\"type\":\"%s\",\"time\":\"%s\",\"time_ns\":%lld,"
-		"\"source\":\"server\",\"agent_id\":%lld", type, t, (long long)now,
-		(long long)agent);
-	if (detail != NULL) {
-		(void)buf_puts(&body, ",\"detail\":");
-		(void)json_append_string(&body, detail, strlen(detail));
-	}
-	(void)buf_putc(&body, '}');
+	server_event_json(&body, type, agent, now, detail);
 	job_add_event(server_pending(s), agent, -1, 0, now, type, NULL, body.data, body.len);
 	buf_release(&body);
 }
@@ -409,6 +400,12 @@ conn_ready(struct server *s, struct conn *c, uint32_t events)
 			conn_close(s, c);
 			return;
 		}
+	}
+	/* Not reading (backpressure, a parked request) and the peer is gone:
+	 * a level-triggered HUP would wake the loop for ever. */
+	if ((events & (EPOLLHUP | EPOLLERR)) && !(c->events & EPOLLIN)) {
+		conn_close(s, c);
+		return;
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && (c->events & EPOLLIN)) {
 		r = conn_read(s, c);
@@ -774,6 +771,7 @@ out:
 		s.pending = NULL;
 	}
 	job_free(s.pending);
+	api_shutdown(&s);
 	engine_stop(s.engine);
 	db_close(s.reader);
 	tls_ctx_free(s.agent_tls);

@@ -116,5 +116,6 @@ void	api_events_committed(struct server *s);
 void	api_command_result(struct server *s, uint64_t cmd_id, int64_t agent, const char *json,
 		size_t len);
 void	api_tick(struct server *s, int64_t now_mono);
+void	api_shutdown(struct server *s);	/* forget waiting commands */
 
 #endif
