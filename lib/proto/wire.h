@@ -9,7 +9,9 @@
  *   ENROLLED  server→agent  JSON {"agent","cert","ca"}
  *   HELLO     agent→server  JSON {"agent","name","version"}
  *   WELCOME   server→agent  JSON {"agent","acked":[urgent,bulk],"heartbeat_ms"}
- *   EVENT     agent→server  lane u8, seq u64, time_ns i64, payload (one JSON object)
+ *   EVENT     agent→server  lane u8, seq u64, time_ns i64, payload (one JSON object).
+ *                           seq is the agent's journal sequence number: unique per
+ *                           agent across both lanes, increasing within each lane
  *   ACK       server→agent  lane u8, seq u64: every event of that lane with a
  *                           sequence number <= seq is committed
  *   HEARTBEAT either way    JSON {"time_ns","backlog"} (backlog: agent only)

@@ -60,8 +60,11 @@ refuse(struct server *s, struct conn *c, const char *code, const char *message)
 	if (json_end(&j) == 0)
 		send_frame_json(s, c, WIRE_ERROR, b.data);
 	buf_release(&b);
-	log_warn("agents", "%s%s%lld: %s: %s", c->addr, c->agent ? " agent " : "",
-		(long long)c->agent, code, message);
+	if (c->agent != 0)
+		log_warn("agents", "%s agent %lld: %s: %s", c->addr, (long long)c->agent, code,
+			message);
+	else
+		log_warn("agents", "%s: %s: %s", c->addr, code, message);
 	c->closing = true;
 	buf_reset(&c->in);
 	conn_update_events(s, c);

@@ -366,9 +366,9 @@ engine_main(void *arg)
 			db_rollback(e->store);
 			put_back(e, batch);
 			if (e->error != r)
-				log_error("store", "cannot commit %zu events: %s (%s); keeping them "
-					"and retrying every second; agents keep theirs meanwhile",
-					items, strerror(-r), db_errmsg(e->store));
+				log_error("store", "cannot commit (%zu events waiting): %s (%s); "
+					"keeping them and retrying every second; agents keep theirs "
+					"meanwhile", items, strerror(-r), db_errmsg(e->store));
 			e->error = r;
 			if (e->stopping) {
 				log_error("store", "stopping with %zu events not stored: the agents "
