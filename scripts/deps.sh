@@ -5,7 +5,7 @@ set -euo pipefail
 
 build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev e2fsprogs)
 check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc openssl sqlite3 curl)
-bench=("${build[@]}" aide openssl procps inotify-tools)
+bench=("${build[@]}" aide openssl procps inotify-tools sqlite3 python3)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 
 case "${1:-build}" in
