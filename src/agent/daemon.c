@@ -566,7 +566,8 @@ check_journal(struct daemon *d)
 
 		event_init(&ev, EV_STATE_ERROR);
 		snprintf(detail, sizeof(detail), "event journal full: the %llu oldest records "
-			"were removed by rotation", (unsigned long long)dropped);
+			"were dropped (journal_max reached; with a centre: not yet acknowledged)",
+			(unsigned long long)dropped);
 		ev.detail = detail;
 		ev.count = dropped;
 		daemon_record(d, &ev);
@@ -672,6 +673,15 @@ daemon_run(const struct daemon_opts *o)
 		log_error("agent", "%s: %s", L("无法打开内容库", "cannot open the content store"),
 			strerror(r < 0 ? -r : errno));
 		goto out;
+	}
+	/* Room for several segments, so that reaching the cap drops a part of
+	 * the journal, not all of it. */
+	if (jopts.max_bytes > 0) {
+		jopts.segment_bytes = jopts.max_bytes / 8;
+		if (jopts.segment_bytes < 64 * 1024)
+			jopts.segment_bytes = 64 * 1024;
+		if (jopts.segment_bytes > 16u << 20)
+			jopts.segment_bytes = 16u << 20;
 	}
 	r = journal_open(d.statefd, &jopts, &d.journal);
 	if (r == 0)

@@ -101,5 +101,31 @@ out=$("$YJ" enroll --state "$T/s3" --server "$AGENTS_ADDR" --token "$token" 2>&1
 	fail "a token was accepted twice"
 echo "$out" | grep -q "token already used" || fail "second use: unclear error: $out"
 
+# The CLI elsewhere: --server and $YINGJI_TOKEN.
+YINGJI_TOKEN=$TOKEN "$YJS" --server "http://$HTTP_ADDR" agents --json | grep -q '"state":"revoked"' ||
+	fail "--server http://... with YINGJI_TOKEN"
+YINGJI_TOKEN=wrong "$YJS" --server "http://$HTTP_ADDR" agents >/dev/null 2>&1 &&
+	fail "a wrong YINGJI_TOKEN was accepted"
+
 stop_agent
 stop_server
+
+# Off loopback the API speaks HTTPS with the server certificate; clients check
+# it against the deployment's CA (and no other).
+"$YJS" serve --data "$T/c2" --agents 127.0.0.1:0 --http 0.0.0.0:0 >"$T/agent.centre.https.log" 2>&1 &
+C2=$!
+YJ_PIDS+=("$C2")
+wait_until "[ -s '$T/c2/serve.json' ]" 30 "the HTTPS centre to start"
+grep -q '"http_tls":true' "$T/c2/serve.json" || fail "a non-loopback API is not HTTPS"
+port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["http"].rsplit(":",1)[1])' "$T/c2/serve.json")
+YINGJI_TOKEN=$(cat "$T/c2/admin.token") YINGJI_CA=$T/c2/pki/ca.crt \
+	"$YJS" --server "https://127.0.0.1:$port" status --json >/dev/null || fail "https with the right CA"
+out=$(YINGJI_TOKEN=$(cat "$T/c2/admin.token") YINGJI_CA=$T/centre/pki/ca.crt \
+	"$YJS" --server "https://127.0.0.1:$port" status 2>&1) && fail "https accepted a certificate from another CA"
+echo "$out" | grep -qi 'certificate' || fail "another CA: unclear error: $out"
+YINGJI_TOKEN=$(cat "$T/c2/admin.token") "$YJS" --server "http://127.0.0.1:$port" status >/dev/null 2>&1 &&
+	fail "plain HTTP was answered on the HTTPS port"
+"$YJS" --data "$T/c2" agents >/dev/null || fail "--data with an HTTPS centre"
+kill -TERM "$C2"
+yj_wait_exit "$C2" || fail "the HTTPS centre did not exit cleanly"
+yj_forget_pid "$C2"

@@ -147,19 +147,22 @@ fill_cb(uint64_t seq, int64_t time_ns, const void *payload, size_t len, void *da
 	return 0;
 }
 
-/* Queue what the lane may send now. Returns -errno on a journal error. */
+/* Queue what the lane may send now, at most budget events (*ret_sent of them
+ * went). Returns -errno on a journal error. */
 static int
-fill_lane(struct shipper *sh, struct channel *ch, int lane, unsigned budget)
+fill_lane(struct shipper *sh, struct channel *ch, int lane, unsigned budget, unsigned *ret_sent)
 {
 	struct fill_ctx fc = { .sh = sh, .ch = ch, .lane = lane, .budget = budget };
 	struct lane *l = &sh->lanes[lane];
 	uint64_t next;
 	int r;
 
+	*ret_sent = 0;
 	fc.durable = journal_durable_seq(sh->o.journal);
 	if (l->cursor > fc.durable || budget == 0)
 		return 0;
 	r = journal_read(sh->o.statefd, l->cursor, fill_cb, &fc, &next);
+	*ret_sent = budget - fc.budget;
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -313,17 +316,22 @@ session(struct shipper *sh)
 		struct pollfd p[2];
 		int64_t now;
 		uint64_t ev;
+		unsigned sent;
 		int timeout;
 
 		if (should_stop(sh)) {
 			delay = -1;
 			break;
 		}
-		/* Urgent first; bulk only once urgent has nothing to send. */
-		r = fill_lane(sh, &ch, WIRE_LANE_URGENT, WINDOW_EVENTS);
+		/* Urgent first; bulk only once urgent has nothing to send, and
+		 * within its rate. */
+		r = fill_lane(sh, &ch, WIRE_LANE_URGENT, WINDOW_EVENTS, &sent);
 		if (r == 0 && sh->lanes[WIRE_LANE_URGENT].cursor >
-			journal_durable_seq(sh->o.journal))
-			r = fill_lane(sh, &ch, WIRE_LANE_BULK, bulk_budget(sh));
+			journal_durable_seq(sh->o.journal)) {
+			r = fill_lane(sh, &ch, WIRE_LANE_BULK, bulk_budget(sh), &sent);
+			if (sh->o.bulk_rate > 0)
+				sh->bulk_tokens -= sent;
+		}
 		if (r < 0) {
 			log_warn("ship", "journal: %s", strerror(-r));
 			delay = 1000;
