@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/banned.h"
 
 struct cur {
@@ -97,18 +98,6 @@ skip_value(struct cur *c)
 	return -EINVAL;
 }
 
-static int
-hex_val(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* n hex digits at p[i..], which the caller has checked are there. */
 static int
 hex_n(const char *p, size_t n)
@@ -116,7 +105,7 @@ hex_n(const char *p, size_t n)
 	int v = 0;
 
 	for (size_t k = 0; k < n; k++) {
-		int h = hex_val(p[k]);
+		int h = hex_digit(p[k]);
 
 		if (h < 0)
 			return -1;

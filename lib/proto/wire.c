@@ -9,40 +9,11 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/banned.h"
 
 #define WIRE_ACK_BODY_LEN	9	/* lane u8, seq u64 */
 #define WIRE_ID_LEN		8	/* COMMAND, RESULT: id u64 */
-
-static uint32_t
-get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static void
-put_le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
 
 /* Two's complement without relying on the implementation-defined conversion
  * of an out-of-range uint64_t to int64_t. */
@@ -103,7 +74,7 @@ wire_decode(const void *p, size_t len, struct wire_frame *ret)
 
 	if (len < WIRE_HEADER_LEN)
 		return 0;
-	flen = get_le32(in);
+	flen = le32_get(in);
 	if (flen == 0)
 		return -EPROTO;
 	if (flen > WIRE_MAX_FRAME)
@@ -123,8 +94,8 @@ wire_decode(const void *p, size_t len, struct wire_frame *ret)
 	switch (type) {
 	case WIRE_EVENT:
 		f.lane = body[0];
-		f.seq = get_le64(body + 1);
-		f.time_ns = u64_to_i64(get_le64(body + 9));
+		f.seq = le64_get(body + 1);
+		f.time_ns = u64_to_i64(le64_get(body + 9));
 		if (f.lane >= WIRE_LANES || f.seq == 0)
 			return -EPROTO;
 		body += WIRE_EVENT_HEADER_LEN;
@@ -132,7 +103,7 @@ wire_decode(const void *p, size_t len, struct wire_frame *ret)
 		break;
 	case WIRE_ACK:
 		f.lane = body[0];
-		f.seq = get_le64(body + 1);
+		f.seq = le64_get(body + 1);
 		if (f.lane >= WIRE_LANES)
 			return -EPROTO;
 		body += WIRE_ACK_BODY_LEN;
@@ -140,7 +111,7 @@ wire_decode(const void *p, size_t len, struct wire_frame *ret)
 		break;
 	case WIRE_COMMAND:
 	case WIRE_RESULT:
-		f.id = get_le64(body);
+		f.id = le64_get(body);
 		body += WIRE_ID_LEN;
 		body_len -= WIRE_ID_LEN;
 		break;
@@ -170,7 +141,7 @@ put_frame(struct buf *out, unsigned type, const unsigned char *head, size_t head
 	if (out->max > 0 && (out->len > out->max || 4 + flen > out->max - out->len))
 		return -E2BIG;
 
-	put_le32(hdr, (uint32_t)flen);
+	le32_put(hdr, (uint32_t)flen);
 	hdr[4] = (unsigned char)type;
 	r = buf_append(out, hdr, sizeof(hdr));
 	if (r == 0)
@@ -202,8 +173,8 @@ wire_put_event(struct buf *out, uint8_t lane, uint64_t seq, int64_t time_ns,
 	if (lane >= WIRE_LANES || seq == 0)
 		return -EINVAL;
 	head[0] = lane;
-	put_le64(head + 1, seq);
-	put_le64(head + 9, (uint64_t)time_ns);
+	le64_put(head + 1, seq);
+	le64_put(head + 9, (uint64_t)time_ns);
 	return put_frame(out, WIRE_EVENT, head, sizeof(head), payload, len);
 }
 
@@ -215,7 +186,7 @@ wire_put_ack(struct buf *out, uint8_t lane, uint64_t seq)
 	if (lane >= WIRE_LANES)
 		return -EINVAL;
 	head[0] = lane;
-	put_le64(head + 1, seq);
+	le64_put(head + 1, seq);
 	return put_frame(out, WIRE_ACK, head, sizeof(head), NULL, 0);
 }
 
@@ -227,7 +198,7 @@ wire_put_command(struct buf *out, enum wire_type type, uint64_t id, const char *
 
 	if (type != WIRE_COMMAND && type != WIRE_RESULT)
 		return -EINVAL;
-	put_le64(head, id);
+	le64_put(head, id);
 	return put_frame(out, type, head, sizeof(head), json, len);
 }
 

@@ -9,6 +9,7 @@
 
 #include <openssl/evp.h>
 
+#include "core/hex.h"
 #include "core/xalloc.h"
 #include "core/fdio.h"
 #include "core/banned.h"
@@ -143,25 +144,7 @@ out:
 void
 sha256_to_hex(const uint8_t d[SHA256_LEN], char out[SHA256_HEX_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < SHA256_LEN; i++) {
-		out[2 * i] = hex[d[i] >> 4];
-		out[2 * i + 1] = hex[d[i] & 15];
-	}
-	out[SHA256_HEX_LEN] = '\0';
-}
-
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	hex_encode(d, SHA256_LEN, out);
 }
 
 /* Exactly 64 hex digits (either case) and the end of the string; out is
@@ -171,17 +154,8 @@ sha256_from_hex(const char *hex, uint8_t out[SHA256_LEN])
 {
 	uint8_t d[SHA256_LEN];
 
-	for (size_t i = 0; i < SHA256_LEN; i++) {
-		int hi, lo;
-
-		hi = hex_digit(hex[2 * i]);
-		if (hi < 0)
-			return -EINVAL;
-		lo = hex_digit(hex[2 * i + 1]);
-		if (lo < 0)
-			return -EINVAL;
-		d[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (hex_decode(hex, SHA256_LEN, d) < 0)
+		return -EINVAL;
 	if (hex[SHA256_HEX_LEN] != '\0')
 		return -EINVAL;
 	for (size_t i = 0; i < SHA256_LEN; i++)

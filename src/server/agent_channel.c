@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/hex.h"
 #include "core/i18n.h"
 #include "core/json.h"
 #include "core/json_check.h"
@@ -255,7 +256,6 @@ type_ok(const struct buf *t)
 static void
 invalid_body(struct buf *out, const struct wire_frame *f, const char *what, size_t off)
 {
-	static const char hexdig[] = "0123456789abcdef";
 	char t[48];
 
 	time_format_local(f->time_ns, t, sizeof(t));
@@ -263,12 +263,7 @@ invalid_body(struct buf *out, const struct wire_frame *f, const char *what, size
 	(void)buf_appendf(out, "{\"type\":\"invalid_event\",\"time\":\"%s\",\"error\":", t);
 	(void)json_append_string(out, what, strlen(what));
 	(void)buf_appendf(out, ",\"offset\":%zu,\"raw_hex\":\"", off);
-	for (size_t i = 0; i < f->body_len; i++) {
-		unsigned char ch = (unsigned char)f->body[i];
-
-		(void)buf_putc(out, hexdig[ch >> 4]);
-		(void)buf_putc(out, hexdig[ch & 15]);
-	}
+	(void)hex_append(out, f->body, f->body_len);
 	(void)buf_puts(out, "\"}");
 }
 
@@ -469,14 +464,8 @@ agent_channel_job_done(struct server *s, struct job *job)
 		struct ingest_item *it = &job->items[i];
 		struct agent_mem *am;
 		struct conn *c;
-		bool last = true;
 
-		if (it->lane < 0)
-			continue;
-		for (size_t k = i + 1; k < job->nitems && last; k++)
-			if (job->items[k].agent == it->agent && job->items[k].lane == it->lane)
-				last = false;
-		if (!last)
+		if (!job_item_lane_last(job, i))
 			continue;
 		am = agent_mem_get(s, it->agent);
 		if (am == NULL)

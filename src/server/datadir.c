@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/fdio.h"
+#include "core/hex.h"
 #include "core/json.h"
 #include "core/xalloc.h"
 #include "tls/pki.h"
@@ -128,16 +129,13 @@ admin_token_load(struct datadir *d)
 	buf_init(&b, PKI_MAX_PEM);
 	if (!exists_at(d->fd, "admin.token")) {
 		uint8_t raw[ADMIN_TOKEN_HEX / 2];
-		static const char hexdig[] = "0123456789abcdef";
 
 		if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 			r = -EIO;
 			goto out;
 		}
-		for (size_t i = 0; i < sizeof(raw); i++) {
-			d->admin_token[2 * i] = hexdig[raw[i] >> 4];
-			d->admin_token[2 * i + 1] = hexdig[raw[i] & 15];
-		}
+		hex_encode(raw, sizeof(raw), d->admin_token);
+		explicit_bzero(raw, sizeof(raw));
 		d->admin_token[ADMIN_TOKEN_HEX] = '\n';
 		r = datadir_write_file(d->fd, "admin.token", d->admin_token, ADMIN_TOKEN_HEX + 1,
 			0600);

@@ -101,6 +101,19 @@ job_add_update(struct job *job, int64_t agent, enum agent_state state, int64_t t
 	snprintf(u->addr, sizeof(u->addr), "%s", addr != NULL ? addr : "");
 }
 
+bool
+job_item_lane_last(const struct job *job, size_t i)
+{
+	const struct ingest_item *it = &job->items[i];
+
+	if (it->lane < 0)
+		return false;
+	for (size_t k = i + 1; k < job->nitems; k++)
+		if (job->items[k].agent == it->agent && job->items[k].lane == it->lane)
+			return false;
+	return true;
+}
+
 /* ---- running jobs ---- */
 
 /* The events part of one job, inside the open transaction. */
@@ -132,14 +145,8 @@ run_events(struct engine *e, struct job *job, int64_t now)
 	 * order, so the last one is the highest. */
 	for (size_t i = 0; i < job->nitems; i++) {
 		struct ingest_item *it = &job->items[i];
-		bool last = true;
 
-		if (it->lane < 0)
-			continue;
-		for (size_t k = i + 1; k < job->nitems && last; k++)
-			if (job->items[k].agent == it->agent && job->items[k].lane == it->lane)
-				last = false;
-		if (!last)
+		if (!job_item_lane_last(job, i))
 			continue;
 		r = db_agent_set_acked(e->store, it->agent, it->lane, it->seq);
 		if (r < 0 && r != -ENOENT)

@@ -91,6 +91,9 @@ void	job_add_event(struct job *job, int64_t agent, int lane, uint64_t seq, int64
 void	job_add_update(struct job *job, int64_t agent, enum agent_state state, int64_t time_ns,
 		uint64_t backlog, const char *addr);
 void	engine_submit(struct engine *e, struct job *job);	/* takes ownership */
+/* Whether item i is the last of its agent and lane in the job: items of one
+ * lane come in order, so its seq is that lane's high-water mark. */
+bool	job_item_lane_last(const struct job *job, size_t i);
 /* The body of an event the centre makes about an agent (type is a fixed
  * word; detail may be NULL). */
 void	server_event_json(struct buf *out, const char *type, int64_t agent, int64_t now,

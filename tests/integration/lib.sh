@@ -272,23 +272,28 @@ yj_wait_exit() {
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 		yj_forget_pid "$pid"
-		fail "agent $pid did not stop within 30 s of SIGTERM"
+		fail "process $pid did not stop within 30 s of SIGTERM"
 	fi
 	wait "$pid"
 }
 
 # stop_agent [PID]: SIGTERM; the agent must exit 0 with no sanitizer report.
 stop_agent() {
-	local pid=${1:-$AGENT_PID} rc
+	yj_stop "${1:-$AGENT_PID}" agent
+}
 
-	kill -TERM "$pid" 2>/dev/null || fail "agent $pid is not running"
+# yj_stop PID WHAT: SIGTERM; exit 0 and no sanitizer report expected.
+yj_stop() {
+	local pid=$1 what=$2 rc
+
+	kill -TERM "$pid" 2>/dev/null || fail "$what $pid is not running"
 	yj_wait_exit "$pid"
 	rc=$?
 	yj_forget_pid "$pid"
 	if yj_sanitizer_reports; then
-		fail "sanitizer report from the agent or a command"
+		fail "sanitizer report from the $what or a command"
 	fi
-	[ $rc -eq 0 ] || fail "agent $pid exited with status $rc after SIGTERM"
+	[ $rc -eq 0 ] || fail "$what $pid exited with status $rc after SIGTERM"
 }
 
 crash_agent() {
@@ -573,16 +578,7 @@ start_server() {
 }
 
 stop_server() {
-	local pid=${1:-$SERVER_PID} rc
-
-	kill -TERM "$pid" 2>/dev/null || fail "server $pid is not running"
-	yj_wait_exit "$pid"
-	rc=$?
-	yj_forget_pid "$pid"
-	if yj_sanitizer_reports; then
-		fail "sanitizer report from the server or a command"
-	fi
-	[ $rc -eq 0 ] || fail "server $pid exited with status $rc after SIGTERM"
+	yj_stop "${1:-$SERVER_PID}" server
 }
 
 crash_server() {

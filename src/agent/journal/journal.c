@@ -27,6 +27,7 @@
 #include "core/crc32c.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "core/hex.h"
 #include "core/banned.h"
 
 #define JOURNAL_DIR		"journal"
@@ -62,40 +63,6 @@ struct journal {
 };
 
 /* ---- encoding ---- */
-
-static void
-put_le32(unsigned char *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void
-put_le64(unsigned char *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t
-get_le32(const unsigned char *p)
-{
-	uint32_t v = 0;
-
-	for (int i = 3; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static uint64_t
-get_le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 /* ---- segment names and listing ---- */
 
@@ -292,7 +259,7 @@ seg_reader_next(struct seg_reader *sr, struct record *rec)
 	h = sr->buf + sr->start;
 	if (memcmp(h, REC_MAGIC, 4) != 0)
 		return REC_BAD;
-	len = get_le32(h + 4);
+	len = le32_get(h + 4);
 	if (len > JOURNAL_MAX_RECORD)
 		return REC_BAD;
 	r = seg_reader_fill(sr, REC_HDR + len);
@@ -303,10 +270,10 @@ seg_reader_next(struct seg_reader *sr, struct record *rec)
 	h = sr->buf + sr->start;	/* the fill may have moved it */
 	crc = crc32c(0, h + 4, 20);
 	crc = crc32c(crc, h + REC_HDR, len);
-	if (crc != get_le32(h + 24))
+	if (crc != le32_get(h + 24))
 		return REC_BAD;
-	rec->seq = get_le64(h + 8);
-	rec->time_ns = (int64_t)get_le64(h + 16);
+	rec->seq = le64_get(h + 8);
+	rec->time_ns = (int64_t)le64_get(h + 16);
 	rec->payload = h + REC_HDR;
 	rec->len = len;
 	rec->off = sr->pos;
@@ -760,12 +727,12 @@ journal_append(struct journal *j, int64_t time_ns, const void *payload, size_t l
 	}
 
 	memcpy(hdr, REC_MAGIC, 4);
-	put_le32(hdr + 4, (uint32_t)len);
-	put_le64(hdr + 8, j->next_seq);
-	put_le64(hdr + 16, (uint64_t)time_ns);
+	le32_put(hdr + 4, (uint32_t)len);
+	le64_put(hdr + 8, j->next_seq);
+	le64_put(hdr + 16, (uint64_t)time_ns);
 	crc = crc32c(0, hdr + 4, 20);
 	crc = crc32c(crc, payload, len);
-	put_le32(hdr + 24, crc);
+	le32_put(hdr + 24, crc);
 	iov[0].iov_base = hdr;
 	iov[0].iov_len = REC_HDR;
 	iov[1].iov_base = (void *)payload;

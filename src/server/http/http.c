@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/hex.h"
 #include "core/banned.h"
 
 /* RFC 9110 tchar: the bytes of a method or a header name. */
@@ -344,18 +345,6 @@ out:
 
 /* ---- query strings and percent-encoding ---- */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode s[0..len) into out (appending). plus: '+' means a space (a query).
  * A '%' without two hex digits, or one that makes a NUL, is -EINVAL: no
  * caller wants a NUL inside a name. */
@@ -385,8 +374,8 @@ decode(const char *s, size_t len, bool plus, struct buf *out)
 
 			if (len - i < 3)
 				return -EINVAL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);
@@ -428,8 +417,8 @@ name_matches(const char *enc, size_t n, const char *key)
 
 			if (n - i < 3)
 				return false;
-			hi = hexval(enc[i + 1]);
-			lo = hexval(enc[i + 2]);
+			hi = hex_digit(enc[i + 1]);
+			lo = hex_digit(enc[i + 2]);
 			if (hi < 0 || lo < 0)
 				return false;
 			c = (char)(hi << 4 | lo);
