@@ -54,3 +54,39 @@ utf8_valid(const char *s, size_t len)
 	}
 	return true;
 }
+
+/* East Asian wide and fullwidth ranges (Unicode EAW W/F), the ones Chinese
+ * text uses: two terminal columns each. */
+static bool
+is_wide(unsigned cp)
+{
+	return (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+		(cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+		(cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+		(cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd);
+}
+
+size_t
+utf8_display_width(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, w = 0;
+
+	while (i < len) {
+		size_t n = utf8_char_len(p + i, len - i);
+		unsigned cp;
+
+		if (n == 0) {		/* a stray byte: one column */
+			i++;
+			w++;
+			continue;
+		}
+		cp = n == 1 ? p[i] : n == 2 ? (p[i] & 0x1fu) << 6 | (p[i + 1] & 0x3fu) :
+			n == 3 ? (p[i] & 0x0fu) << 12 | (p[i + 1] & 0x3fu) << 6 | (p[i + 2] & 0x3fu) :
+			(p[i] & 0x07u) << 18 | (p[i + 1] & 0x3fu) << 12 | (p[i + 2] & 0x3fu) << 6 |
+			(p[i + 3] & 0x3fu);
+		w += is_wide(cp) ? 2 : 1;
+		i += n;
+	}
+	return w;
+}

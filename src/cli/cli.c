@@ -7,6 +7,7 @@
 
 #include "core/i18n.h"
 #include "core/json_get.h"
+#include "core/utf8.h"
 #include "core/banned.h"
 
 #define DEFAULT_DATADIR	"/var/lib/yingji"
@@ -74,17 +75,30 @@ cli_call(struct api_client *c, const char *method, const char *target, const cha
 }
 
 void
+cli_pad(const char *s, int width)
+{
+	size_t w = utf8_display_width(s, strlen(s));
+
+	fputs(s, stdout);
+	for (; (int)w < width; w++)
+		putchar(' ');
+}
+
+void
 cli_print_field(const char *obj, size_t len, const char *key, int width)
 {
 	struct buf v;
 	int64_t n;
+	char num[32];
 
 	buf_init(&v, 4096);
-	if (json_get_str(obj, len, key, &v) == 0)
-		printf("%-*s", width, v.data);
-	else if (json_get_i64(obj, len, key, &n) == 0)
-		printf("%-*lld", width, (long long)n);
-	else
-		printf("%-*s", width, "-");
+	if (json_get_str(obj, len, key, &v) == 0) {
+		cli_pad(v.data, width);
+	} else if (json_get_i64(obj, len, key, &n) == 0) {
+		snprintf(num, sizeof(num), "%lld", (long long)n);
+		cli_pad(num, width);
+	} else {
+		cli_pad("-", width);
+	}
 	buf_release(&v);
 }

@@ -22,7 +22,10 @@ int	cli_client(struct api_client *ret);
  * Returns 0 for a 2xx status (body in ret_body), else -errno / -EPROTO. */
 int	cli_call(struct api_client *c, const char *method, const char *target, const char *body,
 		int timeout_ms, struct buf *ret_body);
-/* Print a JSON string value (the API's) or "-" when absent. */
+/* Print s padded with spaces to width terminal columns (CJK counts 2). */
+void	cli_pad(const char *s, int width);
+/* Print a JSON string or integer value (the API's) or "-" when absent,
+ * padded to width columns. */
 void	cli_print_field(const char *obj, size_t len, const char *key, int width);
 
 int	cmd_serve(int argc, char **argv);

@@ -47,6 +47,30 @@ agent_help(FILE *out)
 		"         Commands: ping (reachability), status (the agent's guards).\n"));
 }
 
+/* The state in the reader's words; an agent never heard from is "not yet
+ * connected" rather than lost. */
+static void
+print_state(const char *obj, size_t len)
+{
+	struct buf st, seen;
+	const char *word;
+
+	buf_init(&st, 64);
+	buf_init(&seen, 64);
+	(void)json_get_str(obj, len, "state", &st);
+	if (strcmp(st.data, "connected") == 0)
+		word = L("已连接", "connected");
+	else if (strcmp(st.data, "revoked") == 0)
+		word = L("已吊销", "revoked");
+	else if (json_get_str(obj, len, "last_seen", &seen) < 0)
+		word = L("未连接过", "never seen");
+	else
+		word = L("失联", "lost");
+	cli_pad(word, 10);
+	buf_release(&st);
+	buf_release(&seen);
+}
+
 int
 cmd_agents(int argc, char **argv)
 {
@@ -77,10 +101,16 @@ cmd_agents(int argc, char **argv)
 	r = json_get_raw(body.data, body.len, "agents", &arr, &arrlen);
 	if (r < 0)
 		goto bad;
-	if (!json)
-		printf("%-6s %-24s %-10s %-22s %-36s %s\n", L("编号", "ID"), L("名称", "NAME"),
-			L("状态", "STATE"), L("地址", "ADDRESS"), L("最后联系", "LAST SEEN"),
-			L("积压", "BACKLOG"));
+	if (!json) {
+		static const int widths[] = { 6, 24, 10, 22, 36, 0 };
+		const char *heads[] = { L("编号", "ID"), L("名称", "NAME"), L("状态", "STATE"),
+			L("地址", "ADDRESS"), L("最后联系", "LAST SEEN"), L("积压", "BACKLOG") };
+
+		for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+			cli_pad(heads[i], widths[i]);
+			putchar(i + 1 < sizeof(widths) / sizeof(widths[0]) ? ' ' : '\n');
+		}
+	}
 	while ((r = json_array_next(arr, arrlen, &pos, &obj, &objlen)) == 0) {
 		if (json) {
 			fwrite(obj, 1, objlen, stdout);
@@ -91,7 +121,7 @@ cmd_agents(int argc, char **argv)
 		putchar(' ');
 		cli_print_field(obj, objlen, "name", 24);
 		putchar(' ');
-		cli_print_field(obj, objlen, "state", 10);
+		print_state(obj, objlen);
 		putchar(' ');
 		cli_print_field(obj, objlen, "addr", 22);
 		putchar(' ');

@@ -28,7 +28,9 @@ line(const char *obj, size_t len, const char *label, const char *key)
 	int64_t n = 0;
 
 	(void)json_get_i64(obj, len, key, &n);
-	printf("  %-12s %lld\n", label, (long long)n);
+	fputs("  ", stdout);
+	cli_pad(label, 12);
+	printf(" %lld\n", (long long)n);
 }
 
 int
