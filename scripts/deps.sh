@@ -3,9 +3,9 @@
 # Usage: scripts/deps.sh build|check|bench|fuzz
 set -euo pipefail
 
-build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev e2fsprogs)
+build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev libhyperscan-dev libpcre2-dev libyaml-dev e2fsprogs)
 check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc openssl sqlite3 curl)
-bench=("${build[@]}" aide openssl procps inotify-tools sqlite3 python3)
+bench=("${build[@]}" aide openssl procps inotify-tools sqlite3 python3 fail2ban)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 
 case "${1:-build}" in

@@ -1,0 +1,65 @@
+/*
+ * detector.h - Sigma rules compiled to Hyperscan, run over records.
+ *
+ * Compiling: every value of every rule becomes one pattern in a Hyperscan
+ * database per field name (keywords: a database for the raw line); wildcards
+ * and contains/startswith/endswith become anchored expressions, case folded
+ * unless |cased; |re patterns go to Hyperscan when it takes them and to PCRE2
+ * when it refuses them (each refusal said in the build report); cidr, exists
+ * and null are checked in code. A rule Hyperscan and PCRE2 both refuse is
+ * reported (detector_build's errors) and left out; the rest work.
+ *
+ * Matching a record: one scan per field that some rule tests, setting a bit
+ * per matched pattern; then the conditions of the rules whose logsource fits
+ * the record (a rule's product/category/service, when given, must equal the
+ * record's). Correlation rules (event_count, value_count, temporal) keep
+ * per group-by windows of timespan; suppression keeps one alert per rule and
+ * group for suppress_ns, counting the rest (reported when the window ends or
+ * at detector_flush).
+ */
+#ifndef YINGJI_DETECT_DETECTOR_H
+#define YINGJI_DETECT_DETECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "detect/record.h"
+#include "detect/sigma/rule.h"
+
+struct detector;
+
+struct detector_opts {
+	int64_t		 suppress_ns;	/* 0: every match alerts */
+};
+
+struct alert {
+	const char		*rule_id;
+	const char		*title;
+	enum sigma_level	 level;
+	bool			 correlation;	/* made by a correlation rule */
+	const struct record	*record;	/* the line that set it off */
+	uint64_t		 count;		/* matches folded into this alert (>= 1) */
+	const char		*group;		/* correlation/suppression group key, or NULL */
+	/* For a plain rule: the fields that matched ("name=value" pairs joined
+	 * by "\n"), NUL-terminated. */
+	const char		*matched;
+	int64_t			 first_ns, last_ns;	/* record times (or line numbers when untimed) */
+};
+
+typedef void (*alert_cb)(const struct alert *a, void *data);
+
+/* Compile rs (which must outlive the detector). Unusable rules are listed,
+ * one per line "path: id: reason", in errors (may be NULL). */
+int	detector_build(const struct sigma_ruleset *rs, const struct detector_opts *o,
+		struct detector **ret, struct buf *errors);
+void	detector_free(struct detector *d);
+/* Run every rule over one record; cb gets each alert (valid during the call). */
+int	detector_process(struct detector *d, const struct record *r, alert_cb cb, void *data);
+/* Report what suppression is still holding. */
+void	detector_flush(struct detector *d, alert_cb cb, void *data);
+/* How many rules (plain, correlation) are in use. */
+void	detector_counts(const struct detector *d, size_t *ret_rules, size_t *ret_correlations);
+
+#endif
