@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev libhyperscan-dev libpcre2-dev libyaml-dev e2fsprogs)
-check=("${build[@]}" libcmocka-dev python3 iproute2 util-linux procps psmisc openssl sqlite3 curl)
+check=("${build[@]}" libcmocka-dev python3 python3-yaml iproute2 util-linux procps psmisc openssl sqlite3 curl)
 bench=("${build[@]}" aide openssl procps inotify-tools sqlite3 python3 fail2ban)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 

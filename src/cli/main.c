@@ -25,6 +25,10 @@ static const struct {
 	{ "events",	cmd_events,	"查询或跟踪事件",	"query or follow events" },
 	{ "token",	cmd_token,	"生成一次性代理登记令牌",
 		"create a one-time agent enrollment token" },
+	{ "detect",	cmd_detect,	"用 Sigma 规则检测日志文件",
+		"run Sigma rules over log files" },
+	{ "rules",	cmd_rules,	"检查 Sigma 规则目录（加载、编译、拒绝原因）",
+		"check a Sigma rules directory (load, compile, reasons for refusals)" },
 };
 
 struct cli_global cli_global;

@@ -16,6 +16,12 @@
  * per group-by windows of timespan; suppression keeps one alert per rule and
  * group for suppress_ns, counting the rest (reported when the window ends or
  * at detector_flush).
+ *
+ * Field names compare case-insensitively (ASCII). The suppression group is
+ * the record's c-ip, else src_ip, else user, else "". The first match after
+ * a window ends alerts with count = 1 + the matches held back, first_ns the
+ * first held one. Records without a time (time_ns 0) are timed by a counter
+ * that goes up by one per record (so a timespan counts records).
  */
 #ifndef YINGJI_DETECT_DETECTOR_H
 #define YINGJI_DETECT_DETECTOR_H
@@ -46,7 +52,15 @@ struct alert {
 	 * by "\n"), NUL-terminated. */
 	const char		*matched;
 	int64_t			 first_ns, last_ns;	/* record times (or line numbers when untimed) */
+	/* The rest of an attack already alerted (suppressed matches, or a
+	 * sliding correlation's folded events), reported with its count when the
+	 * window ends or at detector_flush: an update, not a new attack. */
+	bool			 continued;
 };
+
+/* Alerts for what was held back (detector_flush: suppressed counts and
+ * correlation windows judged at their end; also a suppression group pushed
+ * out of its bounded map) have record NULL: the line is gone by then. */
 
 typedef void (*alert_cb)(const struct alert *a, void *data);
 
@@ -61,5 +75,16 @@ int	detector_process(struct detector *d, const struct record *r, alert_cb cb, vo
 void	detector_flush(struct detector *d, alert_cb cb, void *data);
 /* How many rules (plain, correlation) are in use. */
 void	detector_counts(const struct detector *d, size_t *ret_rules, size_t *ret_correlations);
+
+struct detector_stats {
+	size_t		hs_patterns;		/* values compiled into Hyperscan */
+	size_t		pcre_patterns;		/* |re values Hyperscan refused, run by PCRE2 */
+	uint64_t	pcre_limit_hits;	/* PCRE2 matches cut short by a limit (no match) */
+	size_t		suppression_groups, correlation_groups;	/* windows held now */
+};
+void	detector_stats(const struct detector *d, struct detector_stats *ret);
+/* Notes from building, one per line "path: id: ...": which rules' |re
+ * patterns run on PCRE2 and why Hyperscan refused them ("" when none). */
+const char *detector_report(const struct detector *d);
 
 #endif

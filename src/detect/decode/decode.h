@@ -2,30 +2,54 @@
  * decode.h - log lines into records (record.h).
  *
  *   syslog   RFC 3164 ("<PRI>Mmm dd hh:mm:ss host prog[pid]: msg", the PRI
- *            optional, as files written by rsyslog have it) and RFC 5424
- *            ("<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG"); then by
- *            program: sshd (failed/accepted password or publickey, invalid
- *            user, disconnects: fields user, src_ip, src_port, auth_method,
- *            outcome), sudo (user, tty, pwd, target_user, command), su,
- *            useradd/usermod/groupadd/passwd/userdel (name, uid, gid, group...).
- *            Fields: host, program (also "process"?), pid, message; logsource
- *            product linux, service sshd|sudo|su|auth (account tools)|syslog.
+ *            optional, as files written by rsyslog have it; rsyslog's RFC
+ *            3339 stamp in place of the BSD one) and RFC 5424 ("<PRI>1
+ *            TIMESTAMP HOST APP PROCID MSGID [SD] MSG", "-" fields absent,
+ *            SD parameters as fields "SDID.name"). Fields host, program, pid,
+ *            msgid (5424), message; logsource product linux, service sshd |
+ *            sudo | su | auth (useradd, usermod, userdel, groupadd, groupmod,
+ *            groupdel, passwd, chpasswd, chage, gpasswd) | cron | syslog.
+ *            Then by program (each .c file's top comment lists its forms):
+ *              sshd  user, src_ip, src_port, auth_method, outcome (failure |
+ *                    success | invalid_user | closed), event (auth_failed,
+ *                    auth_accepted, invalid_user, connection_closed,
+ *                    disconnected, max_auth_attempts, no_ident,
+ *                    pam_auth_failure, session_opened...), invalid_user
+ *                    ("true"), repeated (rsyslog's "message repeated N times")
+ *              sudo  user, tty, pwd, target_user, command, outcome, event
+ *              su    user, target_user, tty, outcome, event
+ *              auth  name, uid, gid, group, home, shell, event
+ *              cron  user, command, event
+ *            Time: RFC 3164 has no year (year_hint is used) and no zone: read
+ *            as Asia/Shanghai, UTC+8 (so are RFC 3339 stamps without offset).
  *   nginx,
- *   apache   combined access log ("IP - user [time] \"METHOD target PROTO\"
- *            status bytes \"referer\" \"agent\""): category webserver, fields
- *            c-ip, cs-username, cs-method, cs-uri (target), cs-uri-stem,
- *            cs-uri-query, cs-version, sc-status, sc-bytes, cs-referer,
- *            cs-user-agent; service nginx|apache. Error logs of both:
- *            fields level, message, c-ip (client) where present.
- *   json     one JSON object per line: every top-level string or number
- *            becomes a field of the same name (nested objects: "a.b").
- *   auto     each line sniffed: JSON if it starts with '{', access log if it
- *            starts with an address and has the combined shape, else syslog.
+ *   apache   combined (and common) access log ("[VHOST ]IP - user [time]
+ *            \"METHOD target PROTO\" status bytes \"referer\" \"agent\""):
+ *            category webserver, fields c-ip, cs-host (vhost), cs-username,
+ *            cs-method, cs-uri (target), cs-uri-stem, cs-uri-query (after
+ *            '?'), cs-version, sc-status, sc-bytes, cs-referer, cs-user-agent;
+ *            time from the stamp's own offset. Error logs of both: level,
+ *            pid, message, c-ip, module (apache), server, cs-host, cs-referer
+ *            and the request's cs-* fields when one is named; stamps read as
+ *            UTC+8; no category (SigmaHQ's error-log rules name only the
+ *            service). Service nginx|apache: set from --format, or from the
+ *            error log's shape; an access line sniffed in auto mode has none.
+ *   json     one JSON object per line: every string, number or boolean member
+ *            becomes a field of the same name (numbers and booleans as their
+ *            text, strings unescaped), nested objects as "a.b" down to 8
+ *            levels; arrays and nulls give none. An invalid line: -EINVAL.
+ *   auto     each line sniffed: JSON if it starts with '{', apache error log
+ *            if "[Www Mmm ...", nginx error log if "yyyy/mm/dd hh:mm:ss [",
+ *            access log if it has the combined shape, else syslog.
  *
  * Every decoder is bounded by the line (never reads past len), never
- * allocates per field beyond the record's arena, and treats every byte as
- * hostile. A line that does not have the format's shape still yields a record
- * (raw and message set, no logsource): detect keywords can still see it.
+ * allocates (values are views into the line or copies in the record's arena),
+ * and treats every byte as hostile: invalid UTF-8 stays as it is; a field
+ * value stops at a NUL byte (raw keeps the whole line). A line that does not
+ * have the format's shape yields -EINVAL and a record holding only the raw
+ * line (raw and message set, no fields, no logsource): detect keywords can
+ * still see it. Lines longer than RECORD_MAX_LINE are the caller's to cut
+ * (setting truncated after decode_line, which resets the record).
  */
 #ifndef YINGJI_DETECT_DECODE_H
 #define YINGJI_DETECT_DECODE_H

@@ -1,0 +1,178 @@
+/*
+ * accounts.c - the shadow tools' messages (useradd, usermod, userdel,
+ * groupadd, groupmod, groupdel, passwd, chpasswd, chage, gpasswd) and cron's.
+ *
+ *   "new user: name=bob, UID=0, GID=0, home=/home/bob, shell=/bin/bash"
+ *                                  name uid gid home shell, event user_created
+ *   "new group: name=x, GID=N"     name group gid, event group_created
+ *   "group added to /etc/group: name=x, GID=N"         the same
+ *   "add 'bob' to group 'sudo'"    name group, event group_member_added
+ *   "change user 'bob' UID from '1000' to '0'"  name uid, event uid_changed
+ *   "change user 'bob' GID from '1000' to '0'"  name gid, event gid_changed
+ *   "change user name 'a' to 'b'"  name (the new), event user_renamed
+ *   "delete user 'bob'"            name, event user_deleted
+ *   "removed group 'x' owned by 'bob'", "group 'x' removed"
+ *                                  group name, event group_deleted
+ *   "password changed for bob"     name, event password_changed
+ *   "changed password expiry for bob"   name, event password_expiry_changed
+ *   "lock user 'bob' password", "unlock ..."  name, event user_locked|unlocked
+ *   cron "(root) CMD (command)"    user, command, event cmd
+ */
+#include <string.h>
+
+#include "detect/decode/internal.h"
+#include "core/banned.h"
+
+#define LIT(s)	s, sizeof(s) - 1
+
+static bool
+starts(const char *p, const char *end, const char *s, size_t n)
+{
+	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
+}
+
+static void
+add_str(struct record *r, const char *name, const char *v)
+{
+	dec_add(r, name, v, strlen(v));
+}
+
+/* "k=v, k=v" after "...: ": the keys we know, lower-cased as field names. */
+static void
+kv_list(struct record *r, const char *p, const char *end, bool group)
+{
+	static const struct {
+		const char	*key;
+		const char	*field;
+	} keys[] = {
+		{ "name", "name" }, { "UID", "uid" }, { "GID", "gid" },
+		{ "home", "home" }, { "shell", "shell" }, { "from", "from" },
+	};
+
+	while (p < end) {
+		const char *k, *ke, *v;
+
+		while (p < end && (*p == ' ' || *p == ','))
+			p++;
+		k = p;
+		while (p < end && *p != '=' && *p != ',')
+			p++;
+		if (p >= end || *p != '=')
+			continue;
+		ke = p++;
+		v = p;
+		while (p < end && *p != ',')
+			p++;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strlen(keys[i].key) == (size_t)(ke - k) && memcmp(keys[i].key, k, ke - k) == 0) {
+				dec_add(r, keys[i].field, v, (size_t)(p - v));
+				if (group && i == 0)
+					dec_add(r, "group", v, (size_t)(p - v));
+				break;
+			}
+	}
+}
+
+/* The next '...' quoted name at or after p: its bounds, or false. */
+static bool
+quoted(const char **p, const char *end, const char **v, size_t *vlen)
+{
+	const char *s = *p, *q;
+
+	while (s < end && *s != '\'')
+		s++;
+	if (s >= end)
+		return false;
+	s++;
+	q = memchr(s, '\'', (size_t)(end - s));
+	if (q == NULL)
+		return false;
+	*v = s;
+	*vlen = (size_t)(q - s);
+	*p = q + 1;
+	return true;
+}
+
+void
+accounts_decode_msg(struct record *r, const char *msg, size_t n)
+{
+	const char *p = msg, *end = msg + n, *q, *v, *v2, *start;
+	size_t vlen, v2len;
+
+	/* "pam_unix(passwd:chauthtok): password changed for bob" */
+	if (starts(p, end, LIT("pam_unix(")) && (q = dec_find(p, end, LIT("): "))) != NULL)
+		p = q + 3;
+	start = p;
+	if (starts(p, end, LIT("new user: "))) {
+		kv_list(r, p + 10, end, false);
+		add_str(r, "event", "user_created");
+	} else if (starts(p, end, LIT("new group: "))) {
+		kv_list(r, p + 11, end, true);
+		add_str(r, "event", "group_created");
+	} else if (starts(p, end, LIT("group added to ")) && (q = memchr(p, ':', n)) != NULL) {
+		kv_list(r, q + 1, end, true);
+		add_str(r, "event", "group_created");
+	} else if (starts(p, end, LIT("add '")) && quoted(&p, end, &v, &vlen) &&
+		   quoted(&p, end, &v2, &v2len)) {
+		dec_add(r, "name", v, vlen);
+		dec_add(r, "group", v2, v2len);
+		add_str(r, "event", "group_member_added");
+	} else if (starts(p, end, LIT("change user name ")) && quoted(&p, end, &v, &vlen) &&
+		   quoted(&p, end, &v2, &v2len)) {
+		dec_add(r, "name", v2, v2len);
+		dec_add(r, "old_name", v, vlen);
+		add_str(r, "event", "user_renamed");
+	} else if (starts(p, end, LIT("change user '")) && quoted(&p, end, &v, &vlen)) {
+		bool uid = starts(p, end, LIT(" UID from ")), gid = starts(p, end, LIT(" GID from "));
+
+		dec_add(r, "name", v, vlen);
+		if ((uid || gid) && quoted(&p, end, &v2, &v2len) && quoted(&p, end, &v2, &v2len)) {
+			dec_add(r, uid ? "uid" : "gid", v2, v2len);
+			add_str(r, "event", uid ? "uid_changed" : "gid_changed");
+		} else {
+			add_str(r, "event", "user_changed");
+		}
+	} else if ((starts(p, end, LIT("lock user '")) || starts(p, end, LIT("unlock user '"))) &&
+		   quoted(&p, end, &v, &vlen)) {
+		dec_add(r, "name", v, vlen);
+		add_str(r, "event", *start == 'l' ? "user_locked" : "user_unlocked");
+	} else if (starts(p, end, LIT("delete user '")) && quoted(&p, end, &v, &vlen)) {
+		dec_add(r, "name", v, vlen);
+		add_str(r, "event", "user_deleted");
+	} else if ((starts(p, end, LIT("removed group '")) || starts(p, end, LIT("group '"))) &&
+		   quoted(&p, end, &v, &vlen)) {
+		dec_add(r, "group", v, vlen);
+		dec_add(r, "name", v, vlen);
+		add_str(r, "event", "group_deleted");
+	} else if ((q = dec_find(p, end, LIT("password changed for "))) != NULL) {
+		q += sizeof("password changed for ") - 1;
+		dec_add(r, "name", q, (size_t)(end - q));
+		add_str(r, "event", "password_changed");
+	} else if ((q = dec_find(p, end, LIT("changed password expiry for "))) != NULL) {
+		q += sizeof("changed password expiry for ") - 1;
+		dec_add(r, "name", q, (size_t)(end - q));
+		add_str(r, "event", "password_expiry_changed");
+	}
+}
+
+void
+cron_decode_msg(struct record *r, const char *msg, size_t n)
+{
+	const char *p = msg, *end = msg + n, *q;
+
+	if (pam_decode_msg(r, msg, n, false))
+		return;
+	/* "(root) CMD (command)" */
+	if (p >= end || *p != '(' || (q = memchr(p, ')', n)) == NULL)
+		return;
+	dec_add(r, "user", p + 1, (size_t)(q - p - 1));
+	p = q + 1;
+	if (!starts(p, end, LIT(" CMD (")))
+		return;
+	p += 6;
+	q = end;
+	if (q > p && q[-1] == ')')
+		q--;
+	dec_add(r, "command", p, (size_t)(q - p));
+	add_str(r, "event", "cmd");
+}
