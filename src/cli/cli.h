@@ -33,6 +33,7 @@ int	cmd_token(int argc, char **argv);
 int	cmd_agents(int argc, char **argv);
 int	cmd_agent(int argc, char **argv);
 int	cmd_events(int argc, char **argv);
+int	cmd_alerts(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
 int	cmd_detect(int argc, char **argv);
 int	cmd_rules(int argc, char **argv);

@@ -34,8 +34,11 @@ serve_help(FILE *out)
 		"  --heartbeat 时长    代理心跳间隔（默认 5s）\n"
 		"  --token-ttl 时长    登记令牌默认有效期（默认 1h）\n"
 		"  --max-queue 大小    待写入数据库的事件超过此量时暂停读取代理（默认 64M）\n"
+		"  --rules DIR         Sigma 规则目录（可重复；配置键 rules）：对存入的每条事件\n"
+		"                      检测，告警存入数据库（yingji alerts 查看）；不给则不检测\n"
 		"  --config FILE       配置文件：每行 键 = 值，键为 data、agents、http、\n"
-		"                      lost_after、heartbeat、token_ttl、max_queue、max_conns\n"
+		"                      lost_after、heartbeat、token_ttl、max_queue、max_conns、\n"
+		"                      rules\n"
 		"  --verbose           输出调试日志\n"
 		"\n"
 		"日志以结构化的行写到标准错误（systemd 下进入 journald）。SIGTERM/SIGINT 停止。\n"
@@ -59,8 +62,12 @@ serve_help(FILE *out)
 		"  --token-ttl T       default lifetime of enrollment tokens (default 1h)\n"
 		"  --max-queue N       stop reading agents while this much waits for the\n"
 		"                      database (default 64M)\n"
+		"  --rules DIR         Sigma rule directory (repeatable; config key rules): every\n"
+		"                      stored event is checked, alerts are stored (see\n"
+		"                      yingji alerts); without it, no detection\n"
 		"  --config FILE       config file: key = value lines; keys data, agents, http,\n"
-		"                      lost_after, heartbeat, token_ttl, max_queue, max_conns\n"
+		"                      lost_after, heartbeat, token_ttl, max_queue, max_conns,\n"
+		"                      rules\n"
 		"  --verbose           debug logging\n"
 		"\n"
 		"Logs are structured lines on stderr (journald under systemd). SIGTERM/SIGINT stop.\n"
@@ -79,6 +86,7 @@ cmd_serve(int argc, char **argv)
 		{ "heartbeat", required_argument, NULL, 'b' },
 		{ "token-ttl", required_argument, NULL, 't' },
 		{ "max-queue", required_argument, NULL, 'q' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -95,6 +103,7 @@ cmd_serve(int argc, char **argv)
 		if (strcmp(argv[i], "--config") == 0 &&
 			server_opts_load(&o, argv[i + 1], &datadir) < 0) {
 			free(datadir);
+			server_opts_release(&o);
 			return 2;
 		}
 	optind = 1;
@@ -125,22 +134,28 @@ cmd_serve(int argc, char **argv)
 		case 'q':
 			r = size_parse(optarg, &o.max_queue_bytes);
 			break;
+		case 'r':
+			r = server_opts_add_rules(&o, optarg);
+			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);
 			break;
 		case 'h':
 			serve_help(stdout);
 			free(datadir);
+			server_opts_release(&o);
 			return 0;
 		default:
 			serve_help(stderr);
 			free(datadir);
+			server_opts_release(&o);
 			return 2;
 		}
 		if (r < 0 || (opt == 'l' && o.lost_after_ns <= 0) ||
 			(opt == 'b' && o.heartbeat_ns <= 0)) {
 			fprintf(stderr, "yingji serve: %s '%s'\n", L("取值无效", "bad value"), optarg);
 			free(datadir);
+			server_opts_release(&o);
 			return 2;
 		}
 	}
@@ -150,10 +165,12 @@ cmd_serve(int argc, char **argv)
 			L("多余的参数", "unexpected argument"));
 		serve_help(stderr);
 		free(datadir);
+		server_opts_release(&o);
 		return 2;
 	}
 	o.datadir = datadir;
 	r = server_run(&o);
 	free(datadir);
+	server_opts_release(&o);
 	return r < 0 ? 1 : 0;
 }

@@ -23,6 +23,8 @@ static const struct {
 	{ "agent",	cmd_agent,	"吊销代理、向代理下发命令",
 		"revoke an agent, send an agent a command" },
 	{ "events",	cmd_events,	"查询或跟踪事件",	"query or follow events" },
+	{ "alerts",	cmd_alerts,	"查询或跟踪中心的检测告警",
+		"query or follow the centre's detection alerts" },
 	{ "token",	cmd_token,	"生成一次性代理登记令牌",
 		"create a one-time agent enrollment token" },
 	{ "detect",	cmd_detect,	"用 Sigma 规则检测日志文件",

@@ -4,6 +4,9 @@
  * read-only database connection; writes are engine jobs, and the request
  * waits (parked, reading nothing more) until the job is done. A GET of events
  * with wait=N is a long poll: parked until events are committed or N s pass.
+ * So is a GET of alerts with wait=N; its filter waits in alert_waits (the
+ * connection parked as a command with id 0, which no command has), and is
+ * tried again after each commit.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -38,6 +41,18 @@ struct command_wait {
 	int64_t			 deadline;
 };
 static struct command_wait *command_waits;
+
+#define ALERT_LEVEL_MAX	16
+#define ALERT_RULE_MAX	128
+
+struct alert_wait {
+	struct alert_wait	*next;
+	uint64_t		 conn;
+	int64_t			 deadline;
+	struct db_alert_filter	 f;
+	char			 level[ALERT_LEVEL_MAX], rule[ALERT_RULE_MAX];
+};
+static struct alert_wait *alert_waits;
 
 static void
 respond(struct server *s, struct conn *c, int status, const char *ctype, const char *body,
@@ -323,6 +338,200 @@ bad:
 	respond_error(s, c, 400, "bad_request", L("查询参数无效", "bad query parameter"));
 }
 
+/* ---- alerts ---- */
+
+/* {"id","rule_id","title","level","agent","event_id","time","time_ns",
+ * "received","count","correlation","group","matched":{field:value},"line"} */
+static int
+render_alert(const struct db_alert *row, void *data)
+{
+	struct render *rd = data;
+	struct json j;
+	struct buf one;
+	char t[48];
+	int r;
+
+	buf_init(&one, EVENTS_BYTES_MAX);
+	json_begin(&j, &one);
+	json_key_i64(&j, "id", row->id);
+	json_key_str(&j, "rule_id", row->rule_id);
+	json_key_str(&j, "title", row->title);
+	json_key_str(&j, "level", row->level);
+	json_key_i64(&j, "agent", row->agent);
+	if (row->event_id != 0)
+		json_key_i64(&j, "event_id", row->event_id);
+	else
+		json_key_null(&j, "event_id");
+	time_format_local(row->time_ns, t, sizeof(t));
+	json_key_str(&j, "time", t);
+	json_key_i64(&j, "time_ns", row->time_ns);
+	time_format_local(row->received_ns, t, sizeof(t));
+	json_key_str(&j, "received", t);
+	json_key_u64(&j, "count", row->count);
+	json_key_bool(&j, "correlation", row->correlation);
+	if (row->group != NULL)
+		json_key_str(&j, "group", row->group);
+	else
+		json_key_null(&j, "group");
+	/* "name=value" lines (cut at the first '=') as an object. */
+	json_key_object(&j, "matched");
+	for (const char *p = row->matched != NULL ? row->matched : ""; *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		const char *eq = memchr(p, '=', n);
+
+		if (eq != NULL && eq > p && (size_t)(eq - p) < 128) {
+			char key[128];
+
+			memcpy(key, p, (size_t)(eq - p));
+			key[eq - p] = '\0';
+			json_key_strn(&j, key, eq + 1, n - (size_t)(eq - p) - 1);
+		}
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	json_close(&j);
+	if (row->line != NULL)
+		json_key_str(&j, "line", row->line);
+	else
+		json_key_null(&j, "line");
+	r = json_end(&j);
+	if (rd->n > 0)
+		r = r ?: buf_putc(rd->out, ',');
+	r = r ?: buf_append(rd->out, one.data, one.len);
+	buf_release(&one);
+	if (r < 0)
+		return r;
+	rd->last_id = row->id;
+	rd->n++;
+	return rd->out->len > EVENTS_BYTES_MAX ? 1 : 0;
+}
+
+/* Runs an alerts query and answers; returns the count (1 when it answered
+ * with none or an error, 0 when it did not answer). */
+static unsigned
+alerts_answer(struct server *s, struct conn *c, const struct db_alert_filter *f, bool always)
+{
+	struct buf out;
+	struct render rd = { .out = &out, .last_id = f->after_id };
+	int r;
+
+	buf_init(&out, EVENTS_BYTES_MAX * 2);
+	(void)buf_puts(&out, "{\"alerts\":[");
+	r = db_alerts_query(s->reader, f, render_alert, &rd);
+	if (r < 0) {
+		buf_release(&out);
+		respond_error(s, c, 500, "store", db_errmsg(s->reader));
+		return 1;
+	}
+	if (rd.n == 0 && !always) {
+		buf_release(&out);
+		return 0;
+	}
+	(void)buf_appendf(&out, "],\"next\":%lld}\n", (long long)rd.last_id);
+	respond_json(s, c, 200, &out);
+	buf_release(&out);
+	return rd.n ? rd.n : 1;
+}
+
+static bool
+level_known(const char *l)
+{
+	static const char *const names[] = { "informational", "low", "medium", "high",
+		"critical" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(l, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+get_alerts(struct server *s, struct conn *c, const struct http_request *req)
+{
+	struct alert_wait *w = xcalloc(1, sizeof(*w));
+	struct db_alert_filter *f = &w->f;
+	struct buf v;
+	int64_t n, wait = 0;
+	int r;
+
+	f->limit = EVENTS_LIMIT_DEFAULT;
+	buf_init(&v, ALERT_RULE_MAX);
+	if ((r = query_i64(req, "after", 0, INT64_MAX, &f->after_id)) < 0 && r != -ENOENT)
+		goto bad;
+	if ((r = query_i64(req, "agent", 1, INT64_MAX, &f->agent)) < 0 && r != -ENOENT)
+		goto bad;
+	if ((r = query_i64(req, "limit", 1, EVENTS_LIMIT_MAX, &n)) == 0)
+		f->limit = (unsigned)n;
+	else if (r != -ENOENT)
+		goto bad;
+	if ((r = query_i64(req, "wait", 0, WAIT_MAX_S, &wait)) < 0 && r != -ENOENT)
+		goto bad;
+	r = http_query_get(req->query, req->query_len, "level", &v);
+	if (r == 0) {
+		if (v.len >= sizeof(w->level) || !level_known(v.data))
+			goto bad;
+		memcpy(w->level, v.data, v.len + 1);
+		f->level = w->level;
+	} else if (r != -ENOENT) {
+		goto bad;
+	}
+	r = http_query_get(req->query, req->query_len, "rule", &v);
+	if (r == 0) {
+		if (v.len == 0 || v.len >= sizeof(w->rule) || memchr(v.data, '\0', v.len) != NULL)
+			goto bad;
+		memcpy(w->rule, v.data, v.len + 1);
+		f->rule_id = w->rule;
+	} else if (r != -ENOENT) {
+		goto bad;
+	}
+	buf_release(&v);
+	if (alerts_answer(s, c, f, wait == 0) > 0) {
+		free(w);
+		return;
+	}
+	w->conn = c->id;
+	w->deadline = now_monotonic_ns() + wait * 1000000000;
+	w->next = alert_waits;
+	alert_waits = w;
+	c->park = PARK_COMMAND;
+	c->park_cmd = 0;
+	conn_update_events(s, c);
+	return;
+bad:
+	buf_release(&v);
+	free(w);
+	respond_error(s, c, 400, "bad_request", L("查询参数无效", "bad query parameter"));
+}
+
+/* Answers the parked alert requests that have something (or whose time is
+ * up: now_mono >= deadline; now_mono 0: only those with alerts), forgetting
+ * those whose connection went. */
+static void
+alerts_wake(struct server *s, int64_t now_mono)
+{
+	struct alert_wait **pw = &alert_waits, *w;
+
+	while ((w = *pw) != NULL) {
+		struct conn *c = conn_get(s, w->conn);
+		bool done;
+
+		if (c == NULL || c->closing || c->park != PARK_COMMAND || c->park_cmd != 0)
+			done = true;
+		else if (now_mono != 0 && now_mono >= w->deadline)
+			done = alerts_answer(s, c, &w->f, true) > 0;
+		else
+			done = alerts_answer(s, c, &w->f, false) > 0;
+		if (done) {
+			*pw = w->next;
+			free(w);
+		} else {
+			pw = &w->next;
+		}
+	}
+}
+
 struct agents_ctx {
 	struct server	*s;
 	struct agent_mem **list;
@@ -433,7 +642,8 @@ count_states(struct server *s, uint64_t counts[3], uint64_t *ret_backlog)
 static void
 get_status(struct server *s, struct conn *c)
 {
-	uint64_t counts[3], backlog;
+	uint64_t counts[3], backlog, alerts;
+	size_t rules, corrs;
 	struct buf b;
 	struct json j;
 	char t[48];
@@ -470,6 +680,17 @@ get_status(struct server *s, struct conn *c)
 	json_key_u64(&j, "queued_bytes", engine_queued_bytes(s->engine));
 	json_key_bool(&j, "backpressure", s->paused);
 	json_close(&j);
+	if (engine_detection(s->engine, &rules, &corrs)) {
+		json_key_object(&j, "detection");
+		json_key_u64(&j, "rules", rules);
+		json_key_u64(&j, "correlations", corrs);
+		if (db_alerts_count(s->reader, &alerts) < 0)
+			alerts = 0;
+		json_key_u64(&j, "alerts", alerts);
+		json_close(&j);
+	} else {
+		json_key_null(&j, "detection");
+	}
 	(void)json_end(&j);
 	(void)buf_putc(&b, '\n');
 	respond_json(s, c, 200, &b);
@@ -479,7 +700,7 @@ get_status(struct server *s, struct conn *c)
 static void
 get_metrics(struct server *s, struct conn *c)
 {
-	uint64_t counts[3], backlog;
+	uint64_t counts[3], backlog, alerts;
 	struct agent_mem **list;
 	struct buf b;
 	size_t n;
@@ -519,12 +740,18 @@ get_metrics(struct server *s, struct conn *c)
 		"yingji_store_commits_total %" PRIu64 "\n"
 		"# HELP yingji_store_failing 1 while commits fail (disk full...).\n"
 		"# TYPE yingji_store_failing gauge\n"
-		"yingji_store_failing %d\n"
-		"# HELP yingji_agent_backlog Events an agent holds that the server has not acknowledged.\n"
-		"# TYPE yingji_agent_backlog gauge\n",
+		"yingji_store_failing %d\n",
 		s->m.received, s->m.stored, s->m.duplicates, s->m.invalid, counts[0], counts[1],
 		counts[2], s->m.lost_total, engine_queued_bytes(s->engine), engine_commits(s->engine),
 		engine_error(s->engine) != 0);
+	if (db_alerts_count(s->reader, &alerts) < 0)
+		alerts = 0;
+	(void)buf_appendf(&b,
+		"# HELP yingji_alerts_total Alerts the detector raised and stored.\n"
+		"# TYPE yingji_alerts_total counter\n"
+		"yingji_alerts_total %" PRIu64 "\n", alerts);
+	(void)buf_puts(&b, "# HELP yingji_agent_backlog Events an agent holds that the server has "
+		"not acknowledged.\n# TYPE yingji_agent_backlog gauge\n");
 	list = agents_sorted(s, &n);
 	for (size_t i = 0; i < n; i++)
 		(void)buf_appendf(&b, "yingji_agent_backlog{agent=\"%lld\"} %" PRIu64 "\n",
@@ -655,6 +882,10 @@ route(struct server *s, struct conn *c, const struct http_request *req)
 		if (req->method != HTTP_GET)
 			goto method;
 		get_events(s, c, req);
+	} else if (path_is(req, "/api/v1/alerts")) {
+		if (req->method != HTTP_GET)
+			goto method;
+		get_alerts(s, c, req);
 	} else if (path_is(req, "/api/v1/tokens")) {
 		if (req->method != HTTP_POST)
 			goto method;
@@ -790,6 +1021,7 @@ api_events_committed(struct server *s)
 	for (struct conn **q = all; q < p; q++)
 		(void)events_answer(s, *q, false);
 	free(all);
+	alerts_wake(s, 0);
 }
 
 void
@@ -845,6 +1077,7 @@ api_tick(struct server *s, int64_t now)
 				"the agent did not answer in time"));
 		free(w);
 	}
+	alerts_wake(s, now);
 	bmap_each(&s->conns, tick_parked, &p);
 	for (struct conn **q = all; q < p; q++) {
 		struct conn *c = *q;
@@ -885,5 +1118,11 @@ api_shutdown(struct server *s)
 	while ((w = command_waits) != NULL) {
 		command_waits = w->next;
 		free(w);
+	}
+	while (alert_waits != NULL) {
+		struct alert_wait *a = alert_waits;
+
+		alert_waits = a->next;
+		free(a);
 	}
 }

@@ -11,15 +11,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/i18n.h"
 #include "core/json.h"
+#include "core/json_get.h"
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "core/xalloc.h"
+#include "detect/decode/decode.h"
+#include "detect/detector.h"
+#include "detect/record.h"
+#include "detect/sigma/rule.h"
 #include "tls/pki.h"
 #include "core/banned.h"
 
 #define RETRY_NS	1000000000ll
 #define BATCH_MAX_ITEMS	20000	/* per transaction */
+#define ALERT_LINE_MAX	8192	/* bytes of the line (or event body) kept with an alert */
+#define LOG_LINE_CAP	(4u << 20)	/* a "log" event's line, unescaped */
 
 struct engine {
 	const struct engine_config *cfg;
@@ -34,6 +42,23 @@ struct engine {
 	uint64_t	 commits;
 	int		 error;
 	bool		 stopping;
+
+	/* Detection (engine thread only; detector NULL: none). */
+	struct sigma_ruleset rules;
+	struct detector	*detector;
+	size_t		 nrules, ncorrelations;
+	struct record	 rec;
+	struct buf	 line;		/* a "log" event's line, unescaped */
+	struct buf	 alert_line;	/* the line kept with an alert, NUL-terminated */
+};
+
+/* One event being run through the detector. */
+struct detect_ctx {
+	struct engine	*e;
+	const struct ingest_item *it;
+	int64_t		 event_id;
+	int64_t		 now;
+	int		 error;		/* first failed alert insert */
 };
 
 struct job *
@@ -114,6 +139,171 @@ job_item_lane_last(const struct job *job, size_t i)
 	return true;
 }
 
+/* ---- detection ---- */
+
+static void
+on_alert(const struct alert *a, void *data)
+{
+	struct detect_ctx *dc = data;
+	struct engine *e = dc->e;
+	const struct record *rec = a->record;
+	struct db_alert row = {
+		.rule_id = a->rule_id != NULL ? a->rule_id : "",
+		.title = a->title != NULL ? a->title : "",
+		.level = sigma_level_name(a->level),
+		.received_ns = dc->now,
+		.count = a->count ? a->count : 1,
+		.correlation = a->correlation,
+		.group = a->group,
+		.matched = a->matched,
+	};
+	int r;
+
+	/* The rest of an attack already alerted: an update, not a new alert
+	 * (see docs/server.md). */
+	if (a->continued || dc->error != 0)
+		return;
+	if (rec != NULL) {
+		size_t n = rec->raw_len < ALERT_LINE_MAX ? rec->raw_len : ALERT_LINE_MAX;
+
+		row.agent = dc->it->agent;
+		row.event_id = dc->event_id;
+		row.time_ns = rec->time_ns != 0 ? rec->time_ns : dc->it->time_ns;
+		buf_reset(&e->alert_line);
+		(void)buf_append(&e->alert_line, rec->raw, n);
+		row.line = e->alert_line.data;
+	} else {
+		row.time_ns = dc->now;	/* held back, its line is gone */
+	}
+	r = db_alert_insert(e->store, &row, NULL);
+	if (r < 0)
+		dc->error = r;
+}
+
+static int
+year_of(int64_t ns)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 1970;
+	return tm.tm_year + 1900;
+}
+
+/* Runs the detector over one event just stored (inside the transaction): a
+ * "log" event's line decoded as a log line, any other event's body as a JSON
+ * record of logsource product yingji, service agent. */
+static int
+detect_event(struct engine *e, const struct ingest_item *it, int64_t event_id, int64_t now)
+{
+	struct detect_ctx dc = { .e = e, .it = it, .event_id = event_id, .now = now };
+	int year = year_of(now);
+	int r;
+
+	if (strcmp(it->type, "log") == 0) {
+		size_t len;
+
+		r = json_get_str(it->body, it->body_len, "line", &e->line);
+		if (r < 0 && r != -E2BIG)
+			return 0;	/* no line: nothing to look at */
+		len = e->line.len < RECORD_MAX_LINE ? e->line.len : RECORD_MAX_LINE;
+		(void)decode_line(LOG_FMT_AUTO, e->line.data, len, year, &e->rec);
+		if (r == -E2BIG || len < e->line.len)
+			e->rec.truncated = true;
+	} else {
+		(void)decode_line(LOG_FMT_JSON, it->body, it->body_len < RECORD_MAX_LINE ?
+			it->body_len : RECORD_MAX_LINE, year, &e->rec);
+		snprintf(e->rec.product, sizeof(e->rec.product), "yingji");
+		snprintf(e->rec.service, sizeof(e->rec.service), "agent");
+	}
+	/* A line without a stamp is timed by the agent's clock, so correlation
+	 * windows are in real time rather than counted in records. */
+	if (e->rec.time_ns == 0)
+		e->rec.time_ns = it->time_ns;
+	e->rec.line_no = (uint64_t)event_id;
+	r = detector_process(e->detector, &e->rec, on_alert, &dc);
+	if (r < 0)
+		log_debug("detect", "event %lld: %s", (long long)event_id, strerror(-r));
+	return dc.error;	/* only a failed alert insert fails the transaction */
+}
+
+/* Loads the rules of cfg->rule_dirs and builds the detector, logging what is
+ * refused (once, with the reason). No rule dirs: no detection. */
+static int
+detection_setup(struct engine *e)
+{
+	const struct engine_config *cfg = e->cfg;
+	struct detector_opts o = { .suppress_ns = 0 };
+	struct buf errors;
+	int r;
+
+	if (cfg->nrule_dirs == 0) {
+		log_info("detect", "%s", L("未指定规则目录（--rules）：不做检测",
+			"no rule directory (--rules): no detection"));
+		return 0;
+	}
+	for (size_t i = 0; i < cfg->nrule_dirs; i++) {
+		r = sigma_load_dir(&e->rules, cfg->rule_dirs[i]);
+		if (r < 0) {
+			log_error("detect", "%s %s: %s", L("无法读取规则目录", "cannot read the rule "
+				"directory"), cfg->rule_dirs[i], strerror(-r));
+			return r;
+		}
+	}
+	for (size_t i = 0; i < e->rules.nerrors; i++)
+		log_warn("detect", "%s: %s:%u: %s", L("规则被拒绝", "rule refused"),
+			e->rules.errors[i].path != NULL ? e->rules.errors[i].path : "-",
+			e->rules.errors[i].line,
+			e->rules.errors[i].message != NULL ? e->rules.errors[i].message : "");
+	buf_init(&errors, 1 << 20);
+	r = detector_build(&e->rules, &o, &e->detector, &errors);
+	if (r < 0) {
+		log_error("detect", "%s: %s", L("无法编译规则", "cannot compile the rules"),
+			strerror(-r));
+		buf_release(&errors);
+		return r;
+	}
+	for (const char *p = errors.data, *end = errors.data + errors.len; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (n > 0)
+			log_warn("detect", "%s: %.*s", L("规则无法编译", "rule not compiled"),
+				(int)n, p);
+		p += n + 1;
+	}
+	buf_release(&errors);
+	detector_counts(e->detector, &e->nrules, &e->ncorrelations);
+	log_info("detect", "%s %zu, %s %zu, %s %zu", L("检测规则", "detection rules"), e->nrules,
+		L("关联规则", "correlation rules"), e->ncorrelations, L("被拒绝", "refused"),
+		e->rules.nerrors);
+	record_init(&e->rec);
+	return 0;
+}
+
+static void
+detection_release(struct engine *e)
+{
+	detector_free(e->detector);
+	e->detector = NULL;
+	sigma_ruleset_release(&e->rules);
+	if (e->rec.arena != NULL)
+		record_release(&e->rec);
+	buf_release(&e->line);
+	buf_release(&e->alert_line);
+}
+
+bool
+engine_detection(const struct engine *e, size_t *ret_rules, size_t *ret_correlations)
+{
+	if (e->detector == NULL)
+		return false;
+	*ret_rules = e->nrules;
+	*ret_correlations = e->ncorrelations;
+	return true;
+}
+
 /* ---- running jobs ---- */
 
 /* The events part of one job, inside the open transaction. */
@@ -140,6 +330,11 @@ run_events(struct engine *e, struct job *job, int64_t now)
 		if (r < 0)
 			return r;
 		job->stored++;
+		if (e->detector != NULL) {
+			r = detect_event(e, it, db_last_insert_id(e->store), now);
+			if (r < 0)
+				return r;
+		}
 	}
 	/* The high-water mark per agent and lane: items of one lane arrive in
 	 * order, so the last one is the highest. */
@@ -417,7 +612,13 @@ engine_start(const struct engine_config *cfg, struct engine **ret)
 	pthread_cond_init(&e->wake, &ca);
 	pthread_condattr_destroy(&ca);
 
+	/* An event body is at most a frame; its line unescaped is no longer. */
+	buf_init(&e->line, LOG_LINE_CAP);
+	buf_init(&e->alert_line, ALERT_LINE_MAX + 1);
 	r = db_open(cfg->db_path, false, &e->store);
+	if (r < 0)
+		goto out;
+	r = detection_setup(e);
 	if (r < 0)
 		goto out;
 	e->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -436,6 +637,7 @@ engine_start(const struct engine_config *cfg, struct engine **ret)
 	e = NULL;
 out:
 	if (e != NULL) {
+		detection_release(e);
 		db_close(e->store);
 		if (e->done_fd >= 0)
 			close(e->done_fd);
@@ -466,6 +668,7 @@ engine_stop(struct engine *e)
 		e->done = j->next;
 		job_free(j);
 	}
+	detection_release(e);
 	db_close(e->store);
 	close(e->done_fd);
 	pthread_cond_destroy(&e->wake);

@@ -7,6 +7,12 @@
  * commit fails (disk full, ...) stays at the head of the queue and is retried
  * every second: nothing handed over is ever dropped, and nothing is
  * acknowledged before its commit returned.
+ *
+ * Detection: with rule directories, the engine loads the Sigma rules at start
+ * and runs the detector over each event it stores, in the same transaction,
+ * storing each alert (db_alert_insert) with the id of the event that set it
+ * off. The detector (correlation windows included) is the engine thread's
+ * alone, and lives in memory only.
  */
 #ifndef YINGJI_SERVER_ENGINE_H
 #define YINGJI_SERVER_ENGINE_H
@@ -79,6 +85,8 @@ struct engine_config {
 	const char	*db_path;
 	const char	*ca_cert_pem, *ca_key_pem;
 	int		 agent_cert_days;
+	const char *const *rule_dirs;	/* Sigma rule directories; none: no detection */
+	size_t		 nrule_dirs;
 };
 
 int	engine_start(const struct engine_config *cfg, struct engine **ret);
@@ -107,5 +115,8 @@ struct job *engine_take_done(struct engine *e);
 uint64_t engine_queued_bytes(struct engine *e);
 int	engine_error(struct engine *e);
 uint64_t engine_commits(struct engine *e);
+/* Whether detection runs, and how many rules (plain, correlation) are in
+ * use (fixed at start). */
+bool	engine_detection(const struct engine *e, size_t *ret_rules, size_t *ret_correlations);
 
 #endif

@@ -51,6 +51,23 @@ server_opts_init(struct server_opts *o)
 	o->max_conns = 10000;
 }
 
+void
+server_opts_release(struct server_opts *o)
+{
+	for (size_t i = 0; i < o->nrule_dirs; i++)
+		free((char *)o->rule_dirs[i]);
+	o->nrule_dirs = 0;
+}
+
+int
+server_opts_add_rules(struct server_opts *o, const char *dir)
+{
+	if (o->nrule_dirs >= SERVER_MAX_RULE_DIRS)
+		return -E2BIG;
+	o->rule_dirs[o->nrule_dirs++] = xstrdup(dir);
+	return 0;
+}
+
 int
 server_opts_load(struct server_opts *o, const char *path, char **ret_datadir)
 {
@@ -91,6 +108,8 @@ server_opts_load(struct server_opts *o, const char *path, char **ret_datadir)
 			if (r == 0 && (n < 1 || n > 1000000))
 				r = -ERANGE;
 			o->max_conns = (unsigned)n;
+		} else if (strcmp(e->key, "rules") == 0) {
+			r = server_opts_add_rules(o, e->value);
 		} else {
 			fprintf(stderr, "yingji: %s:%u: %s '%s'\n", path, e->line,
 				L("未知的配置项", "unknown key"), e->key);
@@ -608,6 +627,8 @@ server_setup(struct server *s)
 	s->ecfg.ca_cert_pem = s->dd.ca_cert_pem.data;
 	s->ecfg.ca_key_pem = s->dd.ca_key_pem.data;
 	s->ecfg.agent_cert_days = 3650;
+	s->ecfg.rule_dirs = s->o->rule_dirs;
+	s->ecfg.nrule_dirs = s->o->nrule_dirs;
 	r = engine_start(&s->ecfg, &s->engine);
 	if (r < 0) {
 		log_error("serve", "%s %s: %s", L("无法打开数据库", "cannot open the database"),

@@ -6,7 +6,10 @@
 #ifndef YINGJI_SERVER_H
 #define YINGJI_SERVER_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#define SERVER_MAX_RULE_DIRS	64
 
 struct server_opts {
 	const char	*datadir;
@@ -18,11 +21,18 @@ struct server_opts {
 	uint64_t	 max_queue_bytes;	/* events waiting for the database before
 						   agents are read no more (64 MiB) */
 	unsigned	 max_conns;		/* agent + HTTP connections (10000) */
+	/* Sigma rule directories (--rules, config key rules; none: no
+	 * detection). Allocated strings, freed by server_opts_release. */
+	const char	*rule_dirs[SERVER_MAX_RULE_DIRS];
+	size_t		 nrule_dirs;
 };
 
 void	server_opts_init(struct server_opts *o);
+void	server_opts_release(struct server_opts *o);	/* frees rule_dirs */
+/* Adds a rule directory (copied); -E2BIG past SERVER_MAX_RULE_DIRS. */
+int	server_opts_add_rules(struct server_opts *o, const char *dir);
 /* Apply a config file's keys (data, agents, http, lost_after, heartbeat,
- * token_ttl, max_queue, max_conns). Prints what is wrong. */
+ * token_ttl, max_queue, max_conns, rules (repeatable)). Prints what is wrong. */
 int	server_opts_load(struct server_opts *o, const char *path, char **ret_datadir);
 /* Runs until SIGTERM/SIGINT. Returns 0 or -errno (already reported). */
 int	server_run(const struct server_opts *o);

@@ -3,7 +3,8 @@
  * come back intact and in order through every filter, a duplicate (agent,
  * seq) is refused without spoiling the batch, agents and enrollment tokens
  * keep their rules, the API's reader sees what the engine committed while it
- * writes, and a full disk loses no committed event. Also prints the insert
+ * writes, a full disk loses no committed event, and alerts (schema version
+ * 2, migrated from 1) go in and come back through their filters. Also prints the insert
  * rate (never fails on it). The full-disk test mounts a tmpfs (root only;
  * it skips otherwise).
  */
@@ -167,7 +168,7 @@ new_database_has_schema_wal_and_private_files(void **state)
 {
 	struct fixture *f = *state;
 	unsigned char hdr[100];
-	char wal[128], cmd[256], schema[4096];
+	char wal[128], cmd[256], schema[8192];
 	struct stat st;
 	size_t n;
 	FILE *p;
@@ -179,7 +180,7 @@ new_database_has_schema_wal_and_private_files(void **state)
 	assert_int_equal(stat(wal, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	/* After close the header is in the main file: WAL format, version 1. */
+	/* After close the header is in the main file: WAL format, schema version 2. */
 	db_close(f->store);
 	f->store = NULL;
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
@@ -189,7 +190,7 @@ new_database_has_schema_wal_and_private_files(void **state)
 	assert_memory_equal(hdr, "SQLite format 3", 16);
 	assert_int_equal(hdr[18], 2);		/* write version 2: WAL */
 	assert_int_equal(hdr[19], 2);
-	assert_int_equal((hdr[60] << 24) | (hdr[61] << 16) | (hdr[62] << 8) | hdr[63], 1);
+	assert_int_equal((hdr[60] << 24) | (hdr[61] << 16) | (hdr[62] << 8) | hdr[63], 2);
 
 	/* A reader opens it with no writer around (no -wal file left). */
 	assert_int_equal(stat(wal, &st), -1);
@@ -217,6 +218,8 @@ new_database_has_schema_wal_and_private_files(void **state)
 	assert_non_null(strstr(schema, "events(time_ns)"));
 	assert_non_null(strstr(schema, "CREATE TABLE tokens"));
 	assert_non_null(strstr(schema, "AUTOINCREMENT"));
+	assert_non_null(strstr(schema, "CREATE TABLE alerts"));
+	assert_non_null(strstr(schema, "alerts(agent, id)"));
 }
 
 static void
@@ -230,7 +233,7 @@ newer_schema_is_refused(void **state)
 		skip();
 	db_close(f->store);
 	f->store = NULL;
-	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'PRAGMA user_version = 2'", f->path);
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'PRAGMA user_version = 3'", f->path);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(db_open(f->path, false, &s), -ENOTSUP);
 	assert_int_equal(db_open(f->path, true, &s), -ENOTSUP);
@@ -893,6 +896,243 @@ insert_rate_is_printed(void **state)
 		"%.3f s, %.0f events/s\n", TOTAL, strlen(body), BATCH, t, TOTAL / t);
 }
 
+/* ---- alerts ---- */
+
+struct alert_rows {
+	size_t		 n;
+	int64_t		 ids[64];
+	struct db_alert	 first;
+	char		 rule_id[64], title[64], level[16], group[64], matched[128], line[256];
+	bool		 group_null, matched_null, line_null;
+};
+
+static int
+collect_alert(const struct db_alert *a, void *data)
+{
+	struct alert_rows *rs = data;
+
+	if (rs->n == 0) {
+		rs->first = *a;
+		snprintf(rs->rule_id, sizeof(rs->rule_id), "%s", a->rule_id);
+		snprintf(rs->title, sizeof(rs->title), "%s", a->title);
+		snprintf(rs->level, sizeof(rs->level), "%s", a->level);
+		rs->group_null = a->group == NULL;
+		rs->matched_null = a->matched == NULL;
+		rs->line_null = a->line == NULL;
+		snprintf(rs->group, sizeof(rs->group), "%s", a->group != NULL ? a->group : "");
+		snprintf(rs->matched, sizeof(rs->matched), "%s", a->matched != NULL ? a->matched : "");
+		snprintf(rs->line, sizeof(rs->line), "%s", a->line != NULL ? a->line : "");
+	}
+	if (rs->n < 64)
+		rs->ids[rs->n] = a->id;
+	rs->n++;
+	return 0;
+}
+
+static struct db_alert
+an_alert(const char *rule, const char *level, int64_t agent, int64_t event_id)
+{
+	struct db_alert a = {
+		.rule_id = rule, .title = "A title 标题", .level = level, .agent = agent,
+		.event_id = event_id, .time_ns = 1763783378123456789, .received_ns = 1763783379000000000,
+		.count = 1,
+	};
+	return a;
+}
+
+static void
+alert_round_trips_every_field(void **state)
+{
+	struct fixture *f = *state;
+	struct db_event ev = agent_event(3, 0, 1, "log", "{\"type\":\"log\",\"line\":\"x\"}");
+	struct db_alert a = an_alert("rule-1", "high", 3, 0);
+	struct db_alert_filter flt = { .limit = 10 };
+	struct alert_rows rs = { 0 };
+	int64_t event_id = 0, alert_id = 0;
+	uint64_t n = 99;
+
+	assert_int_equal(db_alerts_count(f->store, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(db_begin(f->store), 0);
+	assert_int_equal(db_event_insert(f->store, &ev), 0);
+	event_id = db_last_insert_id(f->store);
+	assert_int_equal(event_id, 1);
+	a.event_id = event_id;
+	a.count = 12;
+	a.correlation = true;
+	a.group = "src_ip=198.51.100.23";
+	a.matched = "cs-uri-query=id=1+union+select\nc-ip=203.0.113.7";
+	a.line = "Nov 22 10:01:10 web-2 sshd[4242]: Failed password";
+	assert_int_equal(db_alert_insert(f->store, &a, &alert_id), 0);
+	assert_int_equal(alert_id, 1);
+	assert_int_equal(db_commit(f->store), 0);
+
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.first.id, 1);
+	assert_string_equal(rs.rule_id, "rule-1");
+	assert_string_equal(rs.title, "A title 标题");
+	assert_string_equal(rs.level, "high");
+	assert_int_equal(rs.first.agent, 3);
+	assert_int_equal(rs.first.event_id, 1);
+	assert_int_equal(rs.first.time_ns, 1763783378123456789);
+	assert_int_equal(rs.first.received_ns, 1763783379000000000);
+	assert_int_equal(rs.first.count, 12);
+	assert_true(rs.first.correlation);
+	assert_string_equal(rs.group, "src_ip=198.51.100.23");
+	assert_string_equal(rs.matched, "cs-uri-query=id=1+union+select\nc-ip=203.0.113.7");
+	assert_string_equal(rs.line, "Nov 22 10:01:10 web-2 sshd[4242]: Failed password");
+	assert_int_equal(db_alerts_count(f->store, &n), 0);
+	assert_int_equal(n, 1);
+}
+
+static void
+alert_optional_fields_come_back_null(void **state)
+{
+	struct fixture *f = *state;
+	struct db_alert a = an_alert("rule-2", "low", 0, 0);
+	struct db_alert_filter flt = { .limit = 10 };
+	struct alert_rows rs = { 0 };
+
+	assert_int_equal(db_alert_insert(f->store, &a, NULL), 0);	/* autocommit */
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 1);
+	assert_int_equal(rs.first.event_id, 0);
+	assert_int_equal(rs.first.agent, 0);
+	assert_false(rs.first.correlation);
+	assert_true(rs.group_null);
+	assert_true(rs.matched_null);
+	assert_true(rs.line_null);
+}
+
+static void
+alert_without_rule_title_or_level_is_einval(void **state)
+{
+	struct fixture *f = *state;
+	struct db_alert a = an_alert("r", "high", 1, 0);
+	uint64_t n = 99;
+
+	a.rule_id = NULL;
+	assert_int_equal(db_alert_insert(f->store, &a, NULL), -EINVAL);
+	a = an_alert("r", "high", 1, 0);
+	a.title = NULL;
+	assert_int_equal(db_alert_insert(f->store, &a, NULL), -EINVAL);
+	a = an_alert("r", "high", 1, 0);
+	a.level = NULL;
+	assert_int_equal(db_alert_insert(f->store, &a, NULL), -EINVAL);
+	assert_int_equal(db_alerts_count(f->store, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void
+alert_filters_and_cursor(void **state)
+{
+	struct fixture *f = *state;
+	struct db_alert_filter flt = { .limit = 100 };
+	struct alert_rows rs;
+	static const char *const levels[] = { "low", "high", "critical" };
+
+	/* 30 alerts: agent 1 + i % 3, level levels[i % 3], rule "r<i % 5>" */
+	assert_int_equal(db_begin(f->store), 0);
+	for (int i = 0; i < 30; i++) {
+		char rule[8];
+		struct db_alert a;
+
+		snprintf(rule, sizeof(rule), "r%d", i % 5);
+		a = an_alert(rule, levels[i % 3], 1 + i % 3, 0);
+		assert_int_equal(db_alert_insert(f->store, &a, NULL), 0);
+	}
+	assert_int_equal(db_commit(f->store), 0);
+
+	memset(&rs, 0, sizeof(rs));
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 30);
+	for (size_t i = 0; i < 30; i++)
+		assert_int_equal(rs.ids[i], (int64_t)i + 1);
+
+	memset(&rs, 0, sizeof(rs));
+	flt.agent = 2;
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 10);
+	assert_int_equal(rs.first.agent, 2);
+	assert_string_equal(rs.level, "high");
+
+	memset(&rs, 0, sizeof(rs));
+	flt.agent = 0;
+	flt.level = "critical";
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 10);
+	assert_int_equal(rs.first.id, 3);
+
+	memset(&rs, 0, sizeof(rs));
+	flt.level = NULL;
+	flt.rule_id = "r4";
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 6);
+	assert_int_equal(rs.first.id, 5);
+
+	memset(&rs, 0, sizeof(rs));
+	flt.level = "high";	/* i % 3 == 1 and i % 5 == 4: i = 4, 19 */
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 2);
+	assert_int_equal(rs.ids[0], 5);
+	assert_int_equal(rs.ids[1], 20);
+
+	/* the cursor: pages of 7 see every row once */
+	memset(&flt, 0, sizeof(flt));
+	flt.limit = 7;
+	for (int64_t seen = 0;;) {
+		memset(&rs, 0, sizeof(rs));
+		assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+		if (rs.n == 0) {
+			assert_int_equal(seen, 30);
+			break;
+		}
+		assert_true(rs.n <= 7);
+		for (size_t i = 0; i < rs.n; i++)
+			assert_int_equal(rs.ids[i], seen + (int64_t)i + 1);
+		seen += (int64_t)rs.n;
+		flt.after_id = rs.ids[rs.n - 1];
+	}
+	/* limit 0 is clamped to 1 */
+	memset(&rs, 0, sizeof(rs));
+	flt.after_id = 0;
+	flt.limit = 0;
+	assert_int_equal(db_alerts_query(f->store, &flt, collect_alert, &rs), 0);
+	assert_int_equal(rs.n, 1);
+}
+
+static void
+version_1_database_gains_alerts_and_keeps_events(void **state)
+{
+	struct fixture *f = *state;
+	struct db_alert a = an_alert("r", "medium", 1, 1);
+	struct db *reader = NULL;
+	char cmd[512];
+	uint64_t n = 0;
+
+	if (!have_sqlite3_cli())
+		skip();
+	assert_int_equal(db_begin(f->store), 0);
+	assert_int_equal(insert(f->store, 1, 0, 1, "tamper", 1000), 0);
+	assert_int_equal(db_commit(f->store), 0);
+	db_close(f->store);
+	f->store = NULL;
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'DROP TABLE alerts; PRAGMA user_version = 1'",
+		f->path);
+	assert_int_equal(system(cmd), 0);
+
+	/* A reader does not migrate: it wants the writer to have. */
+	assert_int_equal(db_open(f->path, true, &reader), -ENOTSUP);
+	assert_int_equal(db_open(f->path, false, &f->store), 0);
+	assert_int_equal(count(f->store, 0), 1);
+	assert_int_equal(db_alert_insert(f->store, &a, NULL), 0);
+	assert_int_equal(db_alerts_count(f->store, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(db_open(f->path, true, &reader), 0);
+	db_close(reader);
+}
+
 int
 main(void)
 {
@@ -928,6 +1168,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(reader_sees_committed_rows_while_writer_writes,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(full_disk_is_enospc_and_loses_no_committed_row,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(alert_round_trips_every_field, setup, teardown),
+		cmocka_unit_test_setup_teardown(alert_optional_fields_come_back_null, setup, teardown),
+		cmocka_unit_test_setup_teardown(alert_without_rule_title_or_level_is_einval, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(alert_filters_and_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(version_1_database_gains_alerts_and_keeps_events,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(insert_rate_is_printed, setup, teardown),
 	};

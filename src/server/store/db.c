@@ -34,7 +34,7 @@
 
 _Static_assert(WIRE_LANES == 2, "the agents table has one acked column per lane");
 
-#define SCHEMA_VERSION	1
+#define SCHEMA_VERSION	2
 #define QUERY_LIMIT_MAX	10000
 
 static const char schema_sql[] =
@@ -70,8 +70,27 @@ static const char schema_sql[] =
 	" expires_ns INTEGER NOT NULL,"
 	" used_ns INTEGER,"			/* NULL: not used yet */
 	" agent INTEGER"
-	") WITHOUT ROWID;"
-	"PRAGMA user_version = 1;";
+	") WITHOUT ROWID;";
+
+/* Version 2: the alerts the detector raised (a version 1 database gets the
+ * table on open; nothing else changed). */
+static const char schema_v2_sql[] =
+	"CREATE TABLE IF NOT EXISTS alerts ("
+	" id INTEGER PRIMARY KEY,"
+	" rule_id TEXT NOT NULL,"
+	" title TEXT NOT NULL,"
+	" level TEXT NOT NULL,"			/* "informational" ... "critical" */
+	" agent INTEGER NOT NULL,"		/* 0: not known (a held-back alert) */
+	" event_id INTEGER,"			/* NULL: no single event (flushed) */
+	" time_ns INTEGER NOT NULL,"
+	" received_ns INTEGER NOT NULL,"
+	" count INTEGER NOT NULL,"
+	" correlation INTEGER NOT NULL,"
+	" group_key TEXT,"
+	" matched TEXT,"
+	" line TEXT);"
+	"CREATE INDEX IF NOT EXISTS alerts_agent_id ON alerts(agent, id);"
+	"PRAGMA user_version = 2;";
 
 /* Pragmas for every connection; journal_mode is set apart (writer only). */
 static const char pragmas_sql[] =
@@ -106,6 +125,9 @@ enum statement {
 	ST_TOKEN_ADD,
 	ST_TOKEN_USE,
 	ST_TOKEN_GET,
+	ST_ALERT_INSERT,
+	ST_ALERTS_QUERY,
+	ST_ALERTS_COUNT,
 	ST_COUNT
 };
 
@@ -137,6 +159,15 @@ static const char *const statement_sql[ST_COUNT] = {
 	[ST_TOKEN_USE] = "UPDATE tokens SET used_ns = ?2, agent = ?3 "
 		"WHERE hash = ?1 AND used_ns IS NULL AND expires_ns > ?2",
 	[ST_TOKEN_GET] = "SELECT used_ns, expires_ns FROM tokens WHERE hash = ?1",
+	[ST_ALERT_INSERT] = "INSERT INTO alerts (rule_id, title, level, agent, event_id, time_ns, "
+		"received_ns, count, correlation, group_key, matched, line) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	/* Few alerts, so one statement with optional filters is enough. */
+	[ST_ALERTS_QUERY] = "SELECT id, rule_id, title, level, agent, event_id, time_ns, "
+		"received_ns, count, correlation, group_key, matched, line FROM alerts "
+		"WHERE id > ?1 AND (?2 = 0 OR agent = ?2) AND (?3 IS NULL OR level = ?3) "
+		"AND (?4 IS NULL OR rule_id = ?4) ORDER BY id LIMIT ?5",
+	[ST_ALERTS_COUNT] = "SELECT count(*) FROM alerts",
 };
 
 /* db_events_query: one statement per combination of optional filters,
@@ -290,6 +321,10 @@ schema_setup(struct db *s)
 		goto out;
 	if (version == 0) {
 		r = exec_sql(s, schema_sql);
+		if (r == 0)
+			r = exec_sql(s, schema_v2_sql);
+	} else if (version == 1) {
+		r = exec_sql(s, schema_v2_sql);
 	} else if (version != SCHEMA_VERSION) {
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			"database schema version %d, this program knows %d", version,
@@ -494,6 +529,12 @@ db_event_insert(struct db *s, const struct db_event *ev)
 	return stmt_run(s, st);
 }
 
+int64_t
+db_last_insert_id(struct db *s)
+{
+	return sqlite3_last_insert_rowid(s->db);
+}
+
 static void
 event_from_row(sqlite3_stmt *st, struct db_event *ev)
 {
@@ -615,6 +656,129 @@ db_events_max_id(struct db *s)
 	if (stmt_int64(s, s->st[ST_EVENTS_MAX_ID], &id) < 0)
 		return 0;
 	return id;		/* max() of no rows is NULL, read as 0 */
+}
+
+/* ---- alerts ---- */
+
+static int
+bind_text_or_null(sqlite3_stmt *st, int i, const char *t)
+{
+	return t != NULL ? sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC) :
+		sqlite3_bind_null(st, i);
+}
+
+int
+db_alert_insert(struct db *s, const struct db_alert *a, int64_t *ret_id)
+{
+	sqlite3_stmt *st = s->st[ST_ALERT_INSERT];
+	int r;
+
+	if (a->rule_id == NULL || a->title == NULL || a->level == NULL)
+		return -EINVAL;
+	if (sqlite3_bind_text(st, 1, a->rule_id, -1, SQLITE_STATIC) != SQLITE_OK ||
+		sqlite3_bind_text(st, 2, a->title, -1, SQLITE_STATIC) != SQLITE_OK ||
+		sqlite3_bind_text(st, 3, a->level, -1, SQLITE_STATIC) != SQLITE_OK ||
+		sqlite3_bind_int64(st, 4, a->agent) != SQLITE_OK ||
+		(a->event_id != 0 ? sqlite3_bind_int64(st, 5, a->event_id) :
+			sqlite3_bind_null(st, 5)) != SQLITE_OK ||
+		sqlite3_bind_int64(st, 6, a->time_ns) != SQLITE_OK ||
+		sqlite3_bind_int64(st, 7, a->received_ns) != SQLITE_OK ||
+		sqlite3_bind_int64(st, 8, a->count > INT64_MAX ? INT64_MAX : (int64_t)a->count) !=
+			SQLITE_OK ||
+		sqlite3_bind_int(st, 9, a->correlation ? 1 : 0) != SQLITE_OK ||
+		bind_text_or_null(st, 10, a->group) != SQLITE_OK ||
+		bind_text_or_null(st, 11, a->matched) != SQLITE_OK ||
+		bind_text_or_null(st, 12, a->line) != SQLITE_OK) {
+		r = store_fail(s, sqlite3_errcode(s->db));
+		stmt_done(st);
+		return r;
+	}
+	r = stmt_run(s, st);
+	if (r == 0 && ret_id != NULL)
+		*ret_id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+static const char *
+column_text_or_null(sqlite3_stmt *st, int col)
+{
+	return sqlite3_column_type(st, col) == SQLITE_NULL ? NULL :
+		(const char *)sqlite3_column_text(st, col);
+}
+
+static void
+alert_from_row(sqlite3_stmt *st, struct db_alert *a)
+{
+	const unsigned char *t;
+
+	a->id = sqlite3_column_int64(st, 0);
+	t = sqlite3_column_text(st, 1);
+	a->rule_id = t != NULL ? (const char *)t : "";
+	t = sqlite3_column_text(st, 2);
+	a->title = t != NULL ? (const char *)t : "";
+	t = sqlite3_column_text(st, 3);
+	a->level = t != NULL ? (const char *)t : "";
+	a->agent = sqlite3_column_int64(st, 4);
+	a->event_id = sqlite3_column_int64(st, 5);	/* NULL reads as 0 */
+	a->time_ns = sqlite3_column_int64(st, 6);
+	a->received_ns = sqlite3_column_int64(st, 7);
+	a->count = (uint64_t)sqlite3_column_int64(st, 8);
+	a->correlation = sqlite3_column_int(st, 9) != 0;
+	a->group = column_text_or_null(st, 10);
+	a->matched = column_text_or_null(st, 11);
+	a->line = column_text_or_null(st, 12);
+}
+
+int
+db_alerts_query(struct db *s, const struct db_alert_filter *f, db_alert_cb cb, void *data)
+{
+	sqlite3_stmt *st = s->st[ST_ALERTS_QUERY];
+	struct db_alert a;
+	unsigned limit;
+	int rc, r;
+
+	limit = f->limit < 1 ? 1 : f->limit > QUERY_LIMIT_MAX ? QUERY_LIMIT_MAX : f->limit;
+	if (sqlite3_bind_int64(st, 1, f->after_id) != SQLITE_OK ||
+		sqlite3_bind_int64(st, 2, f->agent) != SQLITE_OK ||
+		bind_text_or_null(st, 3, f->level) != SQLITE_OK ||
+		bind_text_or_null(st, 4, f->rule_id) != SQLITE_OK ||
+		sqlite3_bind_int(st, 5, (int)limit) != SQLITE_OK) {
+		r = store_fail(s, sqlite3_errcode(s->db));
+		goto out;
+	}
+	for (;;) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			r = 0;
+			break;
+		}
+		if (rc != SQLITE_ROW) {
+			r = store_fail(s, rc);
+			break;
+		}
+		alert_from_row(st, &a);
+		r = cb(&a, data);
+		if (r != 0) {
+			if (r > 0)
+				r = 0;
+			break;
+		}
+	}
+out:
+	stmt_done(st);
+	return r;
+}
+
+int
+db_alerts_count(struct db *s, uint64_t *ret)
+{
+	int64_t n = 0;
+	int r = stmt_int64(s, s->st[ST_ALERTS_COUNT], &n);
+
+	if (r < 0)
+		return r;
+	*ret = (uint64_t)n;
+	return 0;
 }
 
 /* ---- agents ---- */

@@ -1,5 +1,6 @@
 /*
- * db.h - the centre's SQLite database: agents, events, enrollment tokens.
+ * db.h - the centre's SQLite database: agents, events, alerts, enrollment
+ * tokens.
  *
  * src/server/store/ is the only place that includes sqlite3.h. One struct
  * store is one connection, used by one thread: the engine thread owns the
@@ -51,6 +52,9 @@ struct db_event {
 /* Inside a transaction. An agent event (lane >= 0) whose (agent, seq) is
  * already stored is not stored again: -EEXIST. */
 int	db_event_insert(struct db *s, const struct db_event *ev);
+/* The rowid of the last row this connection inserted (the event just
+ * stored by db_event_insert). */
+int64_t	db_last_insert_id(struct db *s);
 
 struct db_event_filter {
 	int64_t		 after_id;	/* only ids > after_id (cursor); 0 = from the start */
@@ -67,6 +71,41 @@ int	db_events_query(struct db *s, const struct db_event_filter *f,
 		db_event_cb cb, void *data);
 int	db_events_count(struct db *s, int64_t agent, uint64_t *ret);	/* agent 0: all */
 int64_t	db_events_max_id(struct db *s);	/* 0 when empty or on error */
+
+/* ---- alerts (what the detector raised on stored events) ---- */
+
+struct db_alert {
+	int64_t		 id;		/* rowid; ignored on insert */
+	const char	*rule_id, *title;
+	const char	*level;		/* "informational" ... "critical" */
+	int64_t		 agent;		/* 0: not known */
+	int64_t		 event_id;	/* the event that set it off; 0: none (stored NULL) */
+	int64_t		 time_ns;	/* the event's time */
+	int64_t		 received_ns;	/* when the server stored it */
+	uint64_t	 count;		/* matches folded in (>= 1) */
+	bool		 correlation;
+	const char	*group;		/* may be NULL */
+	const char	*matched;	/* "name=value" lines; may be NULL */
+	const char	*line;		/* the log line or event body; may be NULL */
+};
+
+/* Inside a transaction (or on its own: autocommit). *ret_id (may be NULL)
+ * gets the new id. */
+int	db_alert_insert(struct db *s, const struct db_alert *a, int64_t *ret_id);
+
+struct db_alert_filter {
+	int64_t		 after_id;	/* only ids > after_id (cursor); 0 = from the start */
+	int64_t		 agent;		/* 0 = every agent */
+	const char	*level;		/* NULL = every level (else exactly this name) */
+	const char	*rule_id;	/* NULL = every rule */
+	unsigned	 limit;		/* at most this many rows (1..10000) */
+};
+/* Rows in id order; strings valid during the callback only. cb as for
+ * db_events_query (0 go on, > 0 stop, < 0 error). */
+typedef int (*db_alert_cb)(const struct db_alert *row, void *data);
+int	db_alerts_query(struct db *s, const struct db_alert_filter *f, db_alert_cb cb,
+		void *data);
+int	db_alerts_count(struct db *s, uint64_t *ret);
 
 /* ---- agents ---- */
 
