@@ -55,6 +55,7 @@ static const struct word type_names[] = {
 	{ "agent_stop",		"代理停止",	"agent stop" },
 	{ "state_error",	"状态目录故障",	"state directory error" },
 	{ "change",		"扫描差异",	"scan difference" },
+	{ "log",		"日志",		"log" },
 };
 
 static const struct word action_names[] = {
@@ -344,6 +345,11 @@ put_event_line(struct events_ctx *ctx, int64_t time_ns, const char *obj, size_t 
 		put_safe(out, f->data, f->len);
 	}
 	if (json_get_str(obj, len, "detail", f) == 0 && f->len > 0) {
+		fputs(L("：", ": "), out);
+		put_safe(out, f->data, f->len);
+	}
+	/* A collected log line: the line itself. */
+	if (json_get_str(obj, len, "line", f) == 0) {
 		fputs(L("：", ": "), out);
 		put_safe(out, f->data, f->len);
 	}

@@ -1,6 +1,7 @@
 /*
  * cmd_run.c - `yingji-agent run --state DIR --guard PATH [--guard PATH ...]
- * [--lock] [--config FILE]`: the guard daemon in the foreground.
+ * [--lock] [--log FILE ...] [--config FILE]`: the guard daemon (and log collector)
+ * in the foreground.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,7 @@
 
 #include "agent/commands.h"
 #include "agent/daemon.h"
+#include "agent/logs/logs.h"
 #include "core/conf.h"
 #include "core/i18n.h"
 #include "core/log.h"
@@ -21,6 +23,7 @@
 
 static const char run_help[] =
 	"Usage: yingji-agent run --state DIR --guard PATH [--guard PATH ...] [OPTIONS]\n"
+	"       yingji-agent run --state DIR --log FILE [--log FILE ...] [OPTIONS]\n"
 	"       yingji-agent run --config FILE [OPTIONS]\n"
 	"\n"
 	"Guard directories (web roots, data) in the foreground: any change not made\n"
@@ -51,9 +54,14 @@ static const char run_help[] =
 	"  --bulk-rate N        informational events sent to the centre per second at\n"
 	"                       most (default 1000; 0: no limit); security events are\n"
 	"                       never held back\n"
+	"  --log FILE           follow a log file (access/error logs, auth.log, syslog,\n"
+	"                       any path; repeatable, at most 256): each line becomes a\n"
+	"                       \"log\" event; rotation and copytruncate are followed and\n"
+	"                       positions kept across restarts (lines over 64 KiB are\n"
+	"                       cut, marked truncated)\n"
 	"  --config FILE        key = value lines: state, guard (repeatable), lock,\n"
 	"                       watcher, max_store_size, fold_window, maintenance,\n"
-	"                       rescan_interval, journal_max, bulk_rate\n"
+	"                       rescan_interval, journal_max, bulk_rate, log (repeatable)\n"
 	"  --verbose            debug logging\n"
 	"\n"
 	"When the state directory holds an enrollment (`yingji-agent enroll`), every\n"
@@ -69,6 +77,8 @@ struct run_args {
 	char			*state;
 	struct maintenance_window *windows;
 	size_t			 nwindows, capwindows;
+	char			**logs;
+	size_t			 nlogs, caplogs;
 };
 
 static int
@@ -80,6 +90,21 @@ add_guard(struct run_args *a, const char *path)
 		return -EINVAL;
 	a->guards = xgrow(a->guards, &a->capguards, a->nguards + 1, sizeof(*a->guards));
 	a->guards[a->nguards++] = abs;
+	return 0;
+}
+
+static int
+add_log(struct run_args *a, const char *path)
+{
+	char *abs;
+
+	if (a->nlogs >= LOGS_MAX_FILES || path[0] == '\0')
+		return -EINVAL;
+	abs = path_absolute(path);
+	if (abs == NULL)
+		return -EINVAL;
+	a->logs = xgrow(a->logs, &a->caplogs, a->nlogs + 1, sizeof(*a->logs));
+	a->logs[a->nlogs++] = abs;
 	return 0;
 }
 
@@ -130,6 +155,8 @@ apply_setting(struct run_args *a, const char *key, const char *value)
 		return size_parse(value, &a->o.journal_max_bytes);
 	if (strcmp(key, "bulk_rate") == 0)
 		return size_parse(value, &a->o.bulk_rate);
+	if (strcmp(key, "log") == 0)
+		return add_log(a, value);
 	return -ENOENT;
 }
 
@@ -208,6 +235,7 @@ cmd_run(int argc, char **argv)
 		{ "rescan-interval", required_argument, NULL, 'R' },
 		{ "journal-max", required_argument, NULL, 'J' },
 		{ "bulk-rate", required_argument, NULL, 'B' },
+		{ "log", required_argument, NULL, 'L' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -218,7 +246,8 @@ cmd_run(int argc, char **argv)
 		const char *key;
 	} keys[] = { { 's', "state" }, { 'g', "guard" }, { 'w', "watcher" },
 		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" },
-		{ 'R', "rescan_interval" }, { 'J', "journal_max" }, { 'B', "bulk_rate" } };
+		{ 'R', "rescan_interval" }, { 'J', "journal_max" }, { 'B', "bulk_rate" },
+		{ 'L', "log" } };
 	struct run_args a = { 0 };
 	char *state_abs = NULL;
 	int opt, r, status = 2;
@@ -235,7 +264,7 @@ cmd_run(int argc, char **argv)
 			goto out;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:c:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:c:vh", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (opt) {
@@ -264,7 +293,7 @@ cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || a.state == NULL || a.nguards == 0) {
+	if (optind != argc || a.state == NULL || (a.nguards == 0 && a.nlogs == 0)) {
 		fputs(run_help, stderr);
 		goto out;
 	}
@@ -276,6 +305,8 @@ cmd_run(int argc, char **argv)
 	a.o.nguards = a.nguards;
 	a.o.windows = a.windows;
 	a.o.nwindows = a.nwindows;
+	a.o.logs = a.logs;
+	a.o.nlogs = a.nlogs;
 	r = daemon_run(&a.o);
 	status = r;
 out:
@@ -283,6 +314,9 @@ out:
 		free(a.guards[i]);
 	free(a.guards);
 	free(a.windows);
+	for (size_t i = 0; i < a.nlogs; i++)
+		free(a.logs[i]);
+	free(a.logs);
 	free(a.state);
 	free(state_abs);
 	return status;

@@ -24,6 +24,7 @@
 #include "agent/guard/syncer.h"
 #include "agent/guard/watch.h"
 #include "agent/journal/journal.h"
+#include "agent/logs/logs.h"
 #include "agent/state.h"
 #include "agent/transport/enrollment.h"
 #include "agent/transport/shipper.h"
@@ -55,6 +56,7 @@ struct daemon {
 	struct journal_writer		*writer;
 	struct enrollment		 enrollment;
 	struct shipper			*shipper;	/* NULL when not enrolled */
+	struct logs			*logs;		/* NULL without --log */
 	const struct watcher_ops	*wops;
 	struct watcher			*watcher;
 	struct guard			*guards;
@@ -103,6 +105,16 @@ daemon_record(struct daemon *d, struct event *ev)
 	daemon_log_event(ev);
 	d->events++;
 	d->status_dirty = true;
+}
+
+/* A line from a followed log file: journaled, not logged. */
+static void
+daemon_log_line(int64_t time_ns, const void *payload, size_t len, void *data)
+{
+	struct daemon *d = data;
+
+	journal_writer_submit(d->writer, time_ns, payload, len);
+	d->events++;
 }
 
 static void
@@ -766,6 +778,18 @@ daemon_run(const struct daemon_opts *o)
 		}
 	}
 
+	if (o->nlogs > 0) {
+		struct logs_opts lo = { .statefd = d.statefd, .journal = d.journal,
+			.writer = d.writer, .paths = o->logs, .npaths = o->nlogs,
+			.emit = daemon_log_line, .data = &d };
+
+		r = logs_open(&lo, &d.logs);
+		if (r < 0) {
+			log_error("agent", "%s: %s", L("无法启动日志采集", "cannot start log collection"),
+				strerror(-r));
+			goto out;
+		}
+	}
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	timerfd_settime(timerfd, 0, &tick, NULL);
@@ -784,13 +808,18 @@ daemon_run(const struct daemon_opts *o)
 		ev.data.fd = ctlfd;
 		epoll_ctl(epfd, EPOLL_CTL_ADD, ctlfd, &ev);
 	}
+	if (d.logs != NULL) {
+		ev.data.fd = logs_fd(d.logs);
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	check_maintenance(&d, true);
 	write_status(&d);
 	log_info("agent", "%s (%s)", L("防护已就绪", "guards ready"), d.wops->name);
 
 	while (running) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(epfd, evs, 8, -1);
+		bool ticked = false;
+		int n = epoll_wait(epfd, evs, 8, d.logs != NULL && logs_busy(d.logs) ? 0 : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -817,9 +846,17 @@ daemon_run(const struct daemon_opts *o)
 				check_maintenance(&d, false);
 				check_guards(&d);
 				check_journal(&d);
+				ticked = true;
 			} else if (fd == ctlfd) {
 				handle_control(&d, ctlfd);
+			} else if (d.logs != NULL && fd == logs_fd(d.logs)) {
+				logs_read_events(d.logs);
 			}
+		}
+		if (d.logs != NULL) {
+			logs_continue(d.logs);
+			if (ticked)
+				logs_tick(d.logs);
 		}
 		if (d.status_dirty)
 			write_status(&d);
@@ -833,9 +870,13 @@ daemon_run(const struct daemon_opts *o)
 			if (c.expired[i]->persistent)
 				emit_persistent(&d, c.expired[i], true);
 	}
+	/* Before agent_stop: a rotated file's last lines; saves positions. */
+	logs_close(d.logs);
+	d.logs = NULL;
 	emit_agent(&d, EV_AGENT_STOP, NULL);
 	status = 0;
 out:
+	logs_close(d.logs);	/* saves positions: the writer must still run */
 	if (d.watcher != NULL)
 		d.wops->close(d.watcher);
 	for (size_t i = 0; i < d.nguards; i++)

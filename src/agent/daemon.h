@@ -28,6 +28,8 @@ struct daemon_opts {
 	unsigned			 fold_threshold;
 	uint64_t			 journal_max_bytes;	/* 0: default (256 MiB) */
 	uint64_t			 bulk_rate;	/* bulk events/s to the centre; 0: no limit */
+	char				**logs;		/* log files to follow, absolute */
+	size_t				 nlogs;
 	struct maintenance_window	*windows;
 	size_t				 nwindows;
 };

@@ -54,6 +54,7 @@ struct shipper {
 
 static const char *const bulk_types[] = {
 	"agent_start", "agent_stop", "guard_ready", "publish", "pause", "resume", "scan_change",
+	"log",
 };
 
 int
