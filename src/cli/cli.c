@@ -102,3 +102,73 @@ cli_print_field(const char *obj, size_t len, const char *key, int width)
 	}
 	buf_release(&v);
 }
+
+void
+cli_query_param(struct buf *t, const char *key, const char *val)
+{
+	static const char hexdig[] = "0123456789ABCDEF";
+
+	if (val == NULL)
+		return;
+	(void)buf_appendf(t, "&%s=", key);
+	for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			*p == '-' || *p == '_' || *p == '.' || *p == ':')
+			(void)buf_putc(t, (char)*p);
+		else
+			(void)buf_appendf(t, "%%%c%c", hexdig[*p >> 4], hexdig[*p & 15]);
+	}
+}
+
+int
+cli_pages(struct api_client *c, const char *path, const char *params, const char *key,
+	long long after, bool follow, bool json, cli_print_fn print)
+{
+	struct buf body, target;
+	int r = 0;
+
+	buf_init(&body, API_MAX_RESPONSE_BODY);
+	buf_init(&target, 8192);
+	for (;;) {
+		const char *arr, *obj;
+		size_t arrlen, objlen, pos = 0;
+		int64_t next = after;
+		unsigned n = 0;
+
+		buf_reset(&target);
+		(void)buf_appendf(&target, "%s?after=%lld&limit=%d%s", path, after, CLI_PAGE, params);
+		if (follow)
+			(void)buf_appendf(&target, "&wait=%d", CLI_FOLLOW_WAIT_S);
+		r = cli_call(c, "GET", target.data, NULL, (CLI_FOLLOW_WAIT_S + 30) * 1000, &body);
+		if (r < 0)
+			break;
+		if (json_get_raw(body.data, body.len, key, &arr, &arrlen) < 0 ||
+			json_get_i64(body.data, body.len, "next", &next) < 0) {
+			r = -EPROTO;
+			break;
+		}
+		while ((r = json_array_next(arr, arrlen, &pos, &obj, &objlen)) == 0) {
+			if (json) {
+				fwrite(obj, 1, objlen, stdout);
+				putchar('\n');
+			} else {
+				print(obj, objlen);
+			}
+			n++;
+		}
+		if (r != -ENOENT) {
+			r = -EPROTO;
+			break;
+		}
+		r = 0;
+		fflush(stdout);
+		after = next;
+		if (n == 0 && !follow)
+			break;
+	}
+	if (r == -EPROTO)
+		fprintf(stderr, "yingji: %s\n", L("服务器答复无效", "bad answer from the server"));
+	buf_release(&body);
+	buf_release(&target);
+	return r;
+}

@@ -28,6 +28,19 @@ void	cli_pad(const char *s, int width);
  * padded to width columns. */
 void	cli_print_field(const char *obj, size_t len, const char *key, int width);
 
+/* Append "&key=value" (percent-encoded) to a query being built; val NULL: nothing. */
+void	cli_query_param(struct buf *t, const char *key, const char *val);
+
+#define CLI_PAGE		1000
+#define CLI_FOLLOW_WAIT_S	25
+typedef void (*cli_print_fn)(const char *obj, size_t len);
+/* Page through a cursor API (GET path?after=N&limit=...params, answer
+ * {"<key>":[...],"next":N}) printing each object (as it is with json, else
+ * with print); with follow, long-poll for new ones until interrupted. Returns
+ * 0 or the error of the request that failed (already reported). */
+int	cli_pages(struct api_client *c, const char *path, const char *params, const char *key,
+		long long after, bool follow, bool json, cli_print_fn print);
+
 int	cmd_serve(int argc, char **argv);
 int	cmd_token(int argc, char **argv);
 int	cmd_agents(int argc, char **argv);

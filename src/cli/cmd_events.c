@@ -15,8 +15,6 @@
 #include "core/json_get.h"
 #include "core/banned.h"
 
-#define PAGE		1000
-#define FOLLOW_WAIT_S	25
 
 static void
 events_help(FILE *out)
@@ -46,23 +44,6 @@ events_help(FILE *out)
 		"  --type TYPE     one kind only (e.g. tamper, agent_lost)\n"
 		"  --since/--until time range: RFC 3339 (2026-11-22T10:00:00+08:00) or UTC ns\n"
 		"  --after ID      start after this event id\n"));
-}
-
-static void
-put_param(struct buf *t, const char *key, const char *val)
-{
-	static const char hexdig[] = "0123456789ABCDEF";
-
-	if (val == NULL)
-		return;
-	(void)buf_appendf(t, "&%s=", key);
-	for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			*p == '-' || *p == '_' || *p == '.' || *p == ':')
-			(void)buf_putc(t, (char)*p);
-		else
-			(void)buf_appendf(t, "%%%c%c", hexdig[*p >> 4], hexdig[*p & 15]);
-	}
 }
 
 static void
@@ -104,7 +85,7 @@ cmd_events(int argc, char **argv)
 	};
 	const char *agent = NULL, *type = NULL, *since = NULL, *until = NULL;
 	struct api_client c;
-	struct buf body, target;
+	struct buf params;
 	long long after = 0;
 	bool follow = false, json = false;
 	int opt, r = 0;
@@ -154,54 +135,12 @@ cmd_events(int argc, char **argv)
 	if (cli_client(&c) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_DFL);
-	buf_init(&body, API_MAX_RESPONSE_BODY);
-	buf_init(&target, 4096);
-	for (;;) {
-		const char *arr, *obj;
-		size_t arrlen, objlen, pos = 0;
-		int64_t next = after;
-		unsigned n = 0;
-		bool wait;
-
-		buf_reset(&target);
-		(void)buf_appendf(&target, "/api/v1/events?after=%lld&limit=%d", after, PAGE);
-		put_param(&target, "agent", agent);
-		put_param(&target, "type", type);
-		put_param(&target, "since", since);
-		put_param(&target, "until", until);
-		wait = follow;
-		if (wait)
-			(void)buf_appendf(&target, "&wait=%d", FOLLOW_WAIT_S);
-		r = cli_call(&c, "GET", target.data, NULL, (FOLLOW_WAIT_S + 30) * 1000, &body);
-		if (r < 0)
-			break;
-		if (json_get_raw(body.data, body.len, "events", &arr, &arrlen) < 0 ||
-			json_get_i64(body.data, body.len, "next", &next) < 0) {
-			fprintf(stderr, "yingji: %s\n", L("服务器答复无效", "bad answer from the server"));
-			r = -EPROTO;
-			break;
-		}
-		while ((r = json_array_next(arr, arrlen, &pos, &obj, &objlen)) == 0) {
-			if (json) {
-				fwrite(obj, 1, objlen, stdout);
-				putchar('\n');
-			} else {
-				print_human(obj, objlen);
-			}
-			n++;
-		}
-		if (r != -ENOENT) {
-			fprintf(stderr, "yingji: %s\n", L("服务器答复无效", "bad answer from the server"));
-			r = -EPROTO;
-			break;
-		}
-		r = 0;
-		fflush(stdout);
-		after = next;
-		if (n == 0 && !follow)
-			break;
-	}
-	buf_release(&body);
-	buf_release(&target);
+	buf_init(&params, 4096);
+	cli_query_param(&params, "agent", agent);
+	cli_query_param(&params, "type", type);
+	cli_query_param(&params, "since", since);
+	cli_query_param(&params, "until", until);
+	r = cli_pages(&c, "/api/v1/events", params.data, "events", after, follow, json, print_human);
+	buf_release(&params);
 	return r < 0 ? 1 : 0;
 }

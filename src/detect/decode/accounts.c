@@ -23,20 +23,6 @@
 #include "detect/decode/internal.h"
 #include "core/banned.h"
 
-#define LIT(s)	s, sizeof(s) - 1
-
-static bool
-starts(const char *p, const char *end, const char *s, size_t n)
-{
-	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
-}
-
-static void
-add_str(struct record *r, const char *name, const char *v)
-{
-	dec_add(r, name, v, strlen(v));
-}
-
 /* "k=v, k=v" after "...: ": the keys we know, lower-cased as field names. */
 static void
 kv_list(struct record *r, const char *p, const char *end, bool group)
@@ -100,58 +86,58 @@ accounts_decode_msg(struct record *r, const char *msg, size_t n)
 	size_t vlen, v2len;
 
 	/* "pam_unix(passwd:chauthtok): password changed for bob" */
-	if (starts(p, end, LIT("pam_unix(")) && (q = dec_find(p, end, LIT("): "))) != NULL)
+	if (dec_starts(p, end, LIT("pam_unix(")) && (q = dec_find(p, end, LIT("): "))) != NULL)
 		p = q + 3;
 	start = p;
-	if (starts(p, end, LIT("new user: "))) {
+	if (dec_starts(p, end, LIT("new user: "))) {
 		kv_list(r, p + 10, end, false);
-		add_str(r, "event", "user_created");
-	} else if (starts(p, end, LIT("new group: "))) {
+		dec_add_str(r, "event", "user_created");
+	} else if (dec_starts(p, end, LIT("new group: "))) {
 		kv_list(r, p + 11, end, true);
-		add_str(r, "event", "group_created");
-	} else if (starts(p, end, LIT("group added to ")) && (q = memchr(p, ':', n)) != NULL) {
+		dec_add_str(r, "event", "group_created");
+	} else if (dec_starts(p, end, LIT("group added to ")) && (q = memchr(p, ':', n)) != NULL) {
 		kv_list(r, q + 1, end, true);
-		add_str(r, "event", "group_created");
-	} else if (starts(p, end, LIT("add '")) && quoted(&p, end, &v, &vlen) &&
+		dec_add_str(r, "event", "group_created");
+	} else if (dec_starts(p, end, LIT("add '")) && quoted(&p, end, &v, &vlen) &&
 		   quoted(&p, end, &v2, &v2len)) {
 		dec_add(r, "name", v, vlen);
 		dec_add(r, "group", v2, v2len);
-		add_str(r, "event", "group_member_added");
-	} else if (starts(p, end, LIT("change user name ")) && quoted(&p, end, &v, &vlen) &&
+		dec_add_str(r, "event", "group_member_added");
+	} else if (dec_starts(p, end, LIT("change user name ")) && quoted(&p, end, &v, &vlen) &&
 		   quoted(&p, end, &v2, &v2len)) {
 		dec_add(r, "name", v2, v2len);
 		dec_add(r, "old_name", v, vlen);
-		add_str(r, "event", "user_renamed");
-	} else if (starts(p, end, LIT("change user '")) && quoted(&p, end, &v, &vlen)) {
-		bool uid = starts(p, end, LIT(" UID from ")), gid = starts(p, end, LIT(" GID from "));
+		dec_add_str(r, "event", "user_renamed");
+	} else if (dec_starts(p, end, LIT("change user '")) && quoted(&p, end, &v, &vlen)) {
+		bool uid = dec_starts(p, end, LIT(" UID from ")), gid = dec_starts(p, end, LIT(" GID from "));
 
 		dec_add(r, "name", v, vlen);
 		if ((uid || gid) && quoted(&p, end, &v2, &v2len) && quoted(&p, end, &v2, &v2len)) {
 			dec_add(r, uid ? "uid" : "gid", v2, v2len);
-			add_str(r, "event", uid ? "uid_changed" : "gid_changed");
+			dec_add_str(r, "event", uid ? "uid_changed" : "gid_changed");
 		} else {
-			add_str(r, "event", "user_changed");
+			dec_add_str(r, "event", "user_changed");
 		}
-	} else if ((starts(p, end, LIT("lock user '")) || starts(p, end, LIT("unlock user '"))) &&
+	} else if ((dec_starts(p, end, LIT("lock user '")) || dec_starts(p, end, LIT("unlock user '"))) &&
 		   quoted(&p, end, &v, &vlen)) {
 		dec_add(r, "name", v, vlen);
-		add_str(r, "event", *start == 'l' ? "user_locked" : "user_unlocked");
-	} else if (starts(p, end, LIT("delete user '")) && quoted(&p, end, &v, &vlen)) {
+		dec_add_str(r, "event", *start == 'l' ? "user_locked" : "user_unlocked");
+	} else if (dec_starts(p, end, LIT("delete user '")) && quoted(&p, end, &v, &vlen)) {
 		dec_add(r, "name", v, vlen);
-		add_str(r, "event", "user_deleted");
-	} else if ((starts(p, end, LIT("removed group '")) || starts(p, end, LIT("group '"))) &&
+		dec_add_str(r, "event", "user_deleted");
+	} else if ((dec_starts(p, end, LIT("removed group '")) || dec_starts(p, end, LIT("group '"))) &&
 		   quoted(&p, end, &v, &vlen)) {
 		dec_add(r, "group", v, vlen);
 		dec_add(r, "name", v, vlen);
-		add_str(r, "event", "group_deleted");
+		dec_add_str(r, "event", "group_deleted");
 	} else if ((q = dec_find(p, end, LIT("password changed for "))) != NULL) {
 		q += sizeof("password changed for ") - 1;
 		dec_add(r, "name", q, (size_t)(end - q));
-		add_str(r, "event", "password_changed");
+		dec_add_str(r, "event", "password_changed");
 	} else if ((q = dec_find(p, end, LIT("changed password expiry for "))) != NULL) {
 		q += sizeof("changed password expiry for ") - 1;
 		dec_add(r, "name", q, (size_t)(end - q));
-		add_str(r, "event", "password_expiry_changed");
+		dec_add_str(r, "event", "password_expiry_changed");
 	}
 }
 
@@ -167,12 +153,12 @@ cron_decode_msg(struct record *r, const char *msg, size_t n)
 		return;
 	dec_add(r, "user", p + 1, (size_t)(q - p - 1));
 	p = q + 1;
-	if (!starts(p, end, LIT(" CMD (")))
+	if (!dec_starts(p, end, LIT(" CMD (")))
 		return;
 	p += 6;
 	q = end;
 	if (q > p && q[-1] == ')')
 		q--;
 	dec_add(r, "command", p, (size_t)(q - p));
-	add_str(r, "event", "cmd");
+	dec_add_str(r, "event", "cmd");
 }

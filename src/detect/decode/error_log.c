@@ -21,16 +21,8 @@
 #include "detect/decode/internal.h"
 #include "core/banned.h"
 
-#define LIT(s)	s, sizeof(s) - 1
-
 /* Candidate tails tried per line: each try may scan the rest of the line. */
 #define NGINX_TAIL_TRIES	16
-
-static bool
-starts(const char *p, const char *end, const char *s, size_t n)
-{
-	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
-}
 
 /* "2026/11/22 13:55:36 [": 21 bytes. */
 static bool
@@ -84,7 +76,7 @@ nginx_tail(struct record *r, const char *q, const char *end)
 
 	while (p < end && ip_char(*p))
 		p++;
-	if (p == ip || (p < end && !starts(p, end, LIT(", server: "))))
+	if (p == ip || (p < end && !dec_starts(p, end, LIT(", server: "))))
 		return -1;
 	if (r != NULL)
 		dec_add(r, "c-ip", ip, (size_t)(p - ip));
@@ -100,7 +92,7 @@ nginx_tail(struct record *r, const char *q, const char *end)
 		const char *v, *ve;
 
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (starts(p, end, keys[i].key, keys[i].klen))
+			if (dec_starts(p, end, keys[i].key, keys[i].klen))
 				break;
 		if (i == sizeof(keys) / sizeof(keys[0]))
 			return 0;
@@ -270,16 +262,16 @@ apache_error_decode(const char *line, size_t len, struct record *r)
 				dec_add(r, "level", b, (size_t)(q - b));
 			}
 			first = false;
-		} else if (starts(b, q, LIT("pid "))) {
+		} else if (dec_starts(b, q, LIT("pid "))) {
 			const char *s = b + 4, *e = s;
 
 			while (e < q && dec_digit(*e))
 				e++;
 			dec_add(r, "pid", s, (size_t)(e - s));
-		} else if (starts(b, q, LIT("client "))) {
+		} else if (dec_starts(b, q, LIT("client "))) {
 			b += 7;
 			dec_add(r, "c-ip", b, strip_port(b, (size_t)(q - b)));
-		} else if (!starts(b, q, LIT("remote ")) && !starts(b, q, LIT("tid "))) {
+		} else if (!dec_starts(b, q, LIT("remote ")) && !dec_starts(b, q, LIT("tid "))) {
 			break;
 		}
 		p = q + 1;

@@ -7,6 +7,7 @@
 #define YINGJI_DETECT_DECODE_INTERNAL_H
 
 #include <stdbool.h>
+#include <string.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,23 @@ dec_digit(char c)
 /* Add a field whose value is a view (cut at the first NUL byte). Full
  * records drop the field silently: a record holds what fits. */
 void	dec_add(struct record *r, const char *name, const char *v, size_t n);
+
+/* A string literal and its length, for dec_starts(p, end, LIT("...")). */
+#define LIT(s)	s, sizeof(s) - 1
+
+/* Whether p[0..end) starts with s[0..n). */
+static inline bool
+dec_starts(const char *p, const char *end, const char *s, size_t n)
+{
+	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
+}
+
+/* Add a field whose value is a NUL-terminated constant. */
+static inline void
+dec_add_str(struct record *r, const char *name, const char *v)
+{
+	dec_add(r, name, v, strlen(v));
+}
 /* Copy n bytes into the arena as a NUL-terminated string; NULL when full. */
 char	*dec_arena_str(struct record *r, const char *p, size_t n);
 /* Set one of the record's logsource strings. */

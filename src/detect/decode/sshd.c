@@ -15,14 +15,6 @@
 #include "detect/decode/internal.h"
 #include "core/banned.h"
 
-#define LIT(s)	s, sizeof(s) - 1
-
-static bool
-starts(const char *p, const char *end, const char *s, size_t n)
-{
-	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
-}
-
 /* "IP port N..." at p: src_ip and src_port (digits only). */
 static void
 ip_port(struct record *r, const char *p, const char *end)
@@ -34,7 +26,7 @@ ip_port(struct record *r, const char *p, const char *end)
 	if (q == p)
 		return;
 	dec_add(r, "src_ip", p, (size_t)(q - p));
-	if (starts(q, end, LIT(" port "))) {
+	if (dec_starts(q, end, LIT(" port "))) {
 		const char *s = q + 6;
 
 		q = s;
@@ -53,7 +45,7 @@ user_from(struct record *r, const char *p, const char *end, bool *invalid)
 	const char *from = dec_rfind(p, end, LIT(" from "));
 
 	*invalid = false;
-	if (starts(p, from ? from : end, LIT("invalid user "))) {
+	if (dec_starts(p, from ? from : end, LIT("invalid user "))) {
 		*invalid = true;
 		p += sizeof("invalid user ") - 1;
 	} else if (from != NULL && from - p == (ptrdiff_t)sizeof("invalid user") - 1 &&
@@ -83,11 +75,11 @@ user_ip_port(struct record *r, const char *p, const char *end)
 	ip = port;
 	while (ip > p && ip[-1] != ' ')
 		ip--;
-	if (starts(p, ip, LIT("authenticating user ")))
+	if (dec_starts(p, ip, LIT("authenticating user ")))
 		skip = sizeof("authenticating user ") - 1;
-	else if (starts(p, ip, LIT("invalid user ")))
+	else if (dec_starts(p, ip, LIT("invalid user ")))
 		skip = sizeof("invalid user ") - 1;
-	else if (starts(p, ip, LIT("user ")))
+	else if (dec_starts(p, ip, LIT("user ")))
 		skip = sizeof("user ") - 1;
 	if (skip > 0 && ip - p > (ptrdiff_t)skip)
 		dec_add(r, "user", p + skip, (size_t)(ip - p - skip - 1));
@@ -111,7 +103,7 @@ sshd_decode_msg(struct record *r, const char *msg, size_t n)
 	bool invalid;
 
 	/* rsyslog's "message repeated 3 times: [ Failed password ...]" */
-	if (starts(p, end, LIT("message repeated "))) {
+	if (dec_starts(p, end, LIT("message repeated "))) {
 		const char *s = p + sizeof("message repeated ") - 1;
 
 		q = s;
@@ -127,7 +119,7 @@ sshd_decode_msg(struct record *r, const char *msg, size_t n)
 			end -= 2;
 	}
 
-	if (starts(p, end, LIT("Failed ")) || starts(p, end, LIT("Accepted "))) {
+	if (dec_starts(p, end, LIT("Failed ")) || dec_starts(p, end, LIT("Accepted "))) {
 		bool ok = *p == 'A';
 		const char *m = p + (ok ? sizeof("Accepted ") : sizeof("Failed ")) - 1;
 
@@ -142,36 +134,36 @@ sshd_decode_msg(struct record *r, const char *msg, size_t n)
 			event(r, "auth_failed", "failure");
 		if (invalid)
 			dec_add(r, "invalid_user", "true", 4);
-	} else if (starts(p, end, LIT("Invalid user "))) {
+	} else if (dec_starts(p, end, LIT("Invalid user "))) {
 		p += sizeof("Invalid user ") - 1;
 		q = dec_rfind(p, end, LIT(" from "));
 		if (q != NULL) {
 			dec_add(r, "user", p, (size_t)(q - p));
 			ip_port(r, q + 6, end);
-		} else if (starts(p - 1, end, LIT(" from "))) {
+		} else if (dec_starts(p - 1, end, LIT(" from "))) {
 			dec_add(r, "user", p, 0);
 			ip_port(r, p + 5, end);
 		}
 		event(r, "invalid_user", "invalid_user");
-	} else if (starts(p, end, LIT("Connection closed by ")) ||
-		   starts(p, end, LIT("Connection reset by "))) {
+	} else if (dec_starts(p, end, LIT("Connection closed by ")) ||
+		   dec_starts(p, end, LIT("Connection reset by "))) {
 		p = dec_find(p, end, LIT(" by ")) + 4;
 		user_ip_port(r, p, end);
 		event(r, "connection_closed", "closed");
-	} else if (starts(p, end, LIT("Disconnected from "))) {
+	} else if (dec_starts(p, end, LIT("Disconnected from "))) {
 		user_ip_port(r, p + sizeof("Disconnected from ") - 1, end);
 		event(r, "disconnected", "closed");
-	} else if (starts(p, end, LIT("Received disconnect from "))) {
+	} else if (dec_starts(p, end, LIT("Received disconnect from "))) {
 		ip_port(r, p + sizeof("Received disconnect from ") - 1, end);
 		event(r, "disconnected", "closed");
-	} else if (starts(p, end, LIT("error: maximum authentication attempts exceeded for ")) ||
-		   starts(p, end, LIT("maximum authentication attempts exceeded for "))) {
+	} else if (dec_starts(p, end, LIT("error: maximum authentication attempts exceeded for ")) ||
+		   dec_starts(p, end, LIT("maximum authentication attempts exceeded for "))) {
 		p = dec_find(p, end, LIT(" for ")) + 5;
 		user_from(r, p, end, &invalid);
 		event(r, "max_auth_attempts", "failure");
 		if (invalid)
 			dec_add(r, "invalid_user", "true", 4);
-	} else if (starts(p, end, LIT("Did not receive identification string from "))) {
+	} else if (dec_starts(p, end, LIT("Did not receive identification string from "))) {
 		ip_port(r, p + sizeof("Did not receive identification string from ") - 1, end);
 		event(r, "no_ident", "closed");
 	} else {

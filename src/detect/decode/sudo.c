@@ -21,20 +21,6 @@
 #include "detect/decode/internal.h"
 #include "core/banned.h"
 
-#define LIT(s)	s, sizeof(s) - 1
-
-static bool
-starts(const char *p, const char *end, const char *s, size_t n)
-{
-	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
-}
-
-static void
-add_str(struct record *r, const char *name, const char *v)
-{
-	dec_add(r, name, v, strlen(v));
-}
-
 /* PAM's "k1=v1 k2=v2  k3=" list. */
 static void
 pam_kv(struct record *r, const char *p, const char *end, bool su)
@@ -71,26 +57,26 @@ pam_decode_msg(struct record *r, const char *msg, size_t n, bool su)
 {
 	const char *p = msg, *end = msg + n, *q;
 
-	if (starts(p, end, LIT("pam_unix(")) || starts(p, end, LIT("pam_sss(")) ||
-	    starts(p, end, LIT("pam_ldap("))) {
+	if (dec_starts(p, end, LIT("pam_unix(")) || dec_starts(p, end, LIT("pam_sss(")) ||
+	    dec_starts(p, end, LIT("pam_ldap("))) {
 		q = memchr(p, ')', n);
 		if (q == NULL || end - q < 3 || q[1] != ':' || q[2] != ' ')
 			return false;
 		p = q + 3;
-	} else if (!starts(p, end, LIT("PAM "))) {
+	} else if (!dec_starts(p, end, LIT("PAM "))) {
 		return false;
 	}
-	if (starts(p, end, LIT("authentication failure; ")) || starts(p, end, LIT("PAM "))) {
+	if (dec_starts(p, end, LIT("authentication failure; ")) || dec_starts(p, end, LIT("PAM "))) {
 		q = memchr(p, ';', (size_t)(end - p));
 		if (q == NULL)
 			return false;
 		pam_kv(r, q + 1, end, su);
-		add_str(r, "event", "pam_auth_failure");
-		add_str(r, "outcome", "failure");
+		dec_add_str(r, "event", "pam_auth_failure");
+		dec_add_str(r, "outcome", "failure");
 		return true;
 	}
-	if (starts(p, end, LIT("session opened for user ")) ||
-	    starts(p, end, LIT("session closed for user "))) {
+	if (dec_starts(p, end, LIT("session opened for user ")) ||
+	    dec_starts(p, end, LIT("session closed for user "))) {
 		bool open = p[8] == 'o';
 
 		p += sizeof("session opened for user ") - 1;
@@ -107,7 +93,7 @@ pam_decode_msg(struct record *r, const char *msg, size_t n, bool su)
 			if (q > p)
 				dec_add(r, "user", p, (size_t)(q - p));
 		}
-		add_str(r, "event", open ? "session_opened" : "session_closed");
+		dec_add_str(r, "event", open ? "session_opened" : "session_closed");
 		return true;
 	}
 	return false;
@@ -130,7 +116,7 @@ sudo_decode_msg(struct record *r, const char *msg, size_t n)
 	while (p < end) {
 		const char *seg = p, *segend;
 
-		if (starts(seg, end, LIT("COMMAND="))) {
+		if (dec_starts(seg, end, LIT("COMMAND="))) {
 			/* The last key: the rest of the line is the command. */
 			dec_add(r, "command", seg + 8, (size_t)(end - seg - 8));
 			break;
@@ -138,13 +124,13 @@ sudo_decode_msg(struct record *r, const char *msg, size_t n)
 		q = dec_find(seg, end, LIT(" ; "));
 		segend = q != NULL ? q : end;
 		p = q != NULL ? q + 3 : end;
-		if (starts(seg, segend, LIT("TTY=")))
+		if (dec_starts(seg, segend, LIT("TTY=")))
 			dec_add(r, "tty", seg + 4, (size_t)(segend - seg - 4));
-		else if (starts(seg, segend, LIT("PWD=")))
+		else if (dec_starts(seg, segend, LIT("PWD=")))
 			dec_add(r, "pwd", seg + 4, (size_t)(segend - seg - 4));
-		else if (starts(seg, segend, LIT("USER=")))
+		else if (dec_starts(seg, segend, LIT("USER=")))
 			dec_add(r, "target_user", seg + 5, (size_t)(segend - seg - 5));
-		else if (starts(seg, segend, LIT("GROUP=")))
+		else if (dec_starts(seg, segend, LIT("GROUP=")))
 			dec_add(r, "target_group", seg + 6, (size_t)(segend - seg - 6));
 		else if (dec_find(seg, segend, LIT("incorrect password attempt")) != NULL) {
 			ev = "auth_failed";
@@ -157,8 +143,8 @@ sudo_decode_msg(struct record *r, const char *msg, size_t n)
 			outcome = "failure";
 		}
 	}
-	add_str(r, "event", ev);
-	add_str(r, "outcome", outcome);
+	dec_add_str(r, "event", ev);
+	dec_add_str(r, "outcome", outcome);
 }
 
 void
@@ -168,11 +154,11 @@ su_decode_msg(struct record *r, const char *msg, size_t n)
 
 	if (pam_decode_msg(r, msg, n, true))
 		return;
-	if (starts(p, end, LIT("FAILED SU "))) {
+	if (dec_starts(p, end, LIT("FAILED SU "))) {
 		outcome = "failure";
 		p += sizeof("FAILED SU ") - 1;
 	}
-	if (starts(p, end, LIT("(to "))) {
+	if (dec_starts(p, end, LIT("(to "))) {
 		/* "(to root) bob on pts/0" */
 		p += 4;
 		q = memchr(p, ')', (size_t)(end - p));
@@ -186,7 +172,7 @@ su_decode_msg(struct record *r, const char *msg, size_t n)
 		dec_add(r, "user", p, (size_t)((q ? q : end) - p));
 		if (q != NULL)
 			dec_add(r, "tty", q + 4, (size_t)(end - q - 4));
-	} else if (starts(p, end, LIT("Successful su for ")) || starts(p, end, LIT("FAILED su for "))) {
+	} else if (dec_starts(p, end, LIT("Successful su for ")) || dec_starts(p, end, LIT("FAILED su for "))) {
 		/* "Successful su for root by bob" */
 		if (*p == 'F')
 			outcome = "failure";
@@ -199,6 +185,6 @@ su_decode_msg(struct record *r, const char *msg, size_t n)
 	} else {
 		return;
 	}
-	add_str(r, "event", "su");
-	add_str(r, "outcome", outcome);
+	dec_add_str(r, "event", "su");
+	dec_add_str(r, "outcome", outcome);
 }
