@@ -114,7 +114,11 @@ print_human(const char *obj, size_t len)
 	if (json_get_raw(obj, len, "correlation", &m, &mlen) == 0)
 		corr = mlen == 4 && memcmp(m, "true", 4) == 0;
 	(void)json_get_i64(obj, len, "count", &n);
-	if (corr)
+	if (json_get_raw(obj, len, "continued", &m, &mlen) == 0 && mlen == 4 &&
+		memcmp(m, "true", 4) == 0)
+		printf("  (%s %lld)", L("续：同一攻击此后又有", "continued: the same attack, "
+			"further matches"), (long long)n);
+	else if (corr)
 		printf("  (%s %lld)", L("关联，次数", "correlation, count"), (long long)n);
 	else if (n > 1)
 		printf("  (x%lld)", (long long)n);

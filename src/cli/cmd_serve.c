@@ -2,6 +2,7 @@
  * cmd_serve.c - `yingji serve --data DIR [--agents ADDR:PORT] [--http ADDR:PORT]
  * [--config FILE]`: the centre in the foreground.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +37,11 @@ serve_help(FILE *out)
 		"  --max-queue 大小    待写入数据库的事件超过此量时暂停读取代理（默认 64M）\n"
 		"  --rules DIR         Sigma 规则目录（可重复；配置键 rules）：对存入的每条事件\n"
 		"                      检测，告警存入数据库（yingji alerts 查看）；不给则不检测\n"
+		"  --suppress 时长     同一规则对同一地址（c-ip/src_ip/user）在此时长内只告警一次，\n"
+		"                      其后的命中计数，窗口结束时存为一条“续”告警（默认 10m；0 关闭）\n"
 		"  --config FILE       配置文件：每行 键 = 值，键为 data、agents、http、\n"
 		"                      lost_after、heartbeat、token_ttl、max_queue、max_conns、\n"
-		"                      rules\n"
+		"                      rules、suppress\n"
 		"  --verbose           输出调试日志\n"
 		"\n"
 		"日志以结构化的行写到标准错误（systemd 下进入 journald）。SIGTERM/SIGINT 停止。\n"
@@ -65,9 +68,12 @@ serve_help(FILE *out)
 		"  --rules DIR         Sigma rule directory (repeatable; config key rules): every\n"
 		"                      stored event is checked, alerts are stored (see\n"
 		"                      yingji alerts); without it, no detection\n"
+		"  --suppress T        one alert per rule and address (c-ip/src_ip/user) within T;\n"
+		"                      the matches after it are counted and stored as one\n"
+		"                      \"continued\" alert when the window ends (default 10m; 0 off)\n"
 		"  --config FILE       config file: key = value lines; keys data, agents, http,\n"
 		"                      lost_after, heartbeat, token_ttl, max_queue, max_conns,\n"
-		"                      rules\n"
+		"                      rules, suppress\n"
 		"  --verbose           debug logging\n"
 		"\n"
 		"Logs are structured lines on stderr (journald under systemd). SIGTERM/SIGINT stop.\n"
@@ -87,6 +93,7 @@ cmd_serve(int argc, char **argv)
 		{ "token-ttl", required_argument, NULL, 't' },
 		{ "max-queue", required_argument, NULL, 'q' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "suppress", required_argument, NULL, 's' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -136,6 +143,11 @@ cmd_serve(int argc, char **argv)
 			break;
 		case 'r':
 			r = server_opts_add_rules(&o, optarg);
+			break;
+		case 's':
+			r = duration_parse(optarg, &o.suppress_ns);
+			if (r == 0 && o.suppress_ns < 0)
+				r = -EINVAL;
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

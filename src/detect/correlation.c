@@ -478,3 +478,29 @@ corr_table_flush(struct corr_table *t, const struct sigma_correlation *const *co
 
 	lru_map_each(t->groups, flush_one, &fc);
 }
+
+struct expire_ctx {
+	struct flush_ctx	fc;
+	int64_t			now;
+};
+
+static void
+expire_one(uint32_t owner, const char *key, size_t klen, void *payload, void *data)
+{
+	struct expire_ctx *x = data;
+	const struct sigma_correlation *c = x->fc.corrs[owner];
+	struct group *g = payload;
+
+	if (is_sliding(c) ? g->folded > 0 && x->now >= g->quiet_until :
+		g->n > 0 && x->now - g->first_ns > c->timespan_ns)
+		flush_one(owner, key, klen, payload, &x->fc);
+}
+
+void
+corr_table_expire(struct corr_table *t, const struct sigma_correlation *const *corrs,
+		int64_t now, corr_fire_cb fire, void *data)
+{
+	struct expire_ctx x = { { corrs, fire, data }, now };
+
+	lru_map_each(t->groups, expire_one, &x);
+}

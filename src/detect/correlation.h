@@ -77,6 +77,10 @@ bool	 corr_table_feed(struct corr_table *t, uint32_t ci, const struct sigma_corr
  * corrs[ci] is correlation number ci. */
 typedef void (*corr_fire_cb)(uint32_t ci, const char *key, size_t klen,
 		const struct corr_hit *h, void *data);
+/* The same for the windows that have ended by now only (a long-running
+ * detector calls it from time to time). */
+void	 corr_table_expire(struct corr_table *t, const struct sigma_correlation *const *corrs,
+		int64_t now, corr_fire_cb fire, void *data);
 void	 corr_table_flush(struct corr_table *t, const struct sigma_correlation *const *corrs,
 		corr_fire_cb fire, void *data);
 

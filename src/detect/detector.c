@@ -1549,6 +1549,31 @@ detector_flush(struct detector *d, alert_cb cb, void *data)
 	corr_table_flush(d->corr, d->corrs, flush_corr, &em);
 }
 
+struct expire_ctx {
+	struct emit	em;
+	int64_t		now;
+};
+
+static void
+supp_expire(uint32_t ri, const char *key, size_t klen, void *payload, void *data)
+{
+	struct expire_ctx *x = data;
+	struct supp *s = payload;
+
+	if (s->held > 0 && x->now >= s->window_end)
+		supp_report(ri, key, klen, payload, &x->em);
+}
+
+void
+detector_expire(struct detector *d, int64_t now, alert_cb cb, void *data)
+{
+	struct expire_ctx x = { { d, cb, data }, now };
+
+	d->rec = NULL;
+	lru_map_each(d->supp, supp_expire, &x);
+	corr_table_expire(d->corr, d->corrs, now, flush_corr, &x.em);
+}
+
 void
 detector_counts(const struct detector *d, size_t *ret_rules, size_t *ret_correlations)
 {

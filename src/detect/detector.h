@@ -71,6 +71,11 @@ int	detector_build(const struct sigma_ruleset *rs, const struct detector_opts *o
 void	detector_free(struct detector *d);
 /* Run every rule over one record; cb gets each alert (valid during the call). */
 int	detector_process(struct detector *d, const struct record *r, alert_cb cb, void *data);
+/* For a long-running detector (the centre): report what suppression and
+ * correlations hold for windows that have ended by now (record time, ns):
+ * the counted rest of attacks already alerted ("continued"), and windows
+ * judged at their end. */
+void	detector_expire(struct detector *d, int64_t now, alert_cb cb, void *data);
 /* Report what suppression is still holding. */
 void	detector_flush(struct detector *d, alert_cb cb, void *data);
 /* How many rules (plain, correlation) are in use. */

@@ -341,7 +341,7 @@ bad:
 /* ---- alerts ---- */
 
 /* {"id","rule_id","title","level","agent","event_id","time","time_ns",
- * "received","count","correlation","group","matched":{field:value},"line"} */
+ * "received","count","correlation","continued","group","matched":{field:value},"line"} */
 static int
 render_alert(const struct db_alert *row, void *data)
 {
@@ -369,6 +369,7 @@ render_alert(const struct db_alert *row, void *data)
 	json_key_str(&j, "received", t);
 	json_key_u64(&j, "count", row->count);
 	json_key_bool(&j, "correlation", row->correlation);
+	json_key_bool(&j, "continued", row->continued);
 	if (row->group != NULL)
 		json_key_str(&j, "group", row->group);
 	else

@@ -25,6 +25,7 @@
 #include "core/banned.h"
 
 #define RETRY_NS	1000000000ll
+#define EXPIRE_EVERY_NS	(5ll * 1000000000)	/* ended windows reported this often */
 #define BATCH_MAX_ITEMS	20000	/* per transaction */
 #define ALERT_LINE_MAX	8192	/* bytes of the line (or event body) kept with an alert */
 #define LOG_LINE_CAP	(4u << 20)	/* a "log" event's line, unescaped */
@@ -46,6 +47,7 @@ struct engine {
 	/* Detection (engine thread only; detector NULL: none). */
 	struct sigma_ruleset rules;
 	struct detector	*detector;
+	int64_t		 next_expire_ns;	/* monotonic */
 	size_t		 nrules, ncorrelations;
 	struct record	 rec;
 	struct buf	 line;		/* a "log" event's line, unescaped */
@@ -159,10 +161,10 @@ on_alert(const struct alert *a, void *data)
 	};
 	int r;
 
-	/* The rest of an attack already alerted: an update, not a new alert
-	 * (see docs/server.md). */
-	if (a->continued || dc->error != 0)
+	if (dc->error != 0)
 		return;
+	/* The rest of an attack already alerted: stored as its update. */
+	row.continued = a->continued;
 	if (rec != NULL) {
 		size_t n = rec->raw_len < ALERT_LINE_MAX ? rec->raw_len : ALERT_LINE_MAX;
 
@@ -228,13 +230,36 @@ detect_event(struct engine *e, const struct ingest_item *it, int64_t event_id, i
 	return dc.error;	/* only a failed alert insert fails the transaction */
 }
 
+/* Stores what the detector held for windows that have ended (suppressed
+ * matches, the folded rest of correlated attacks), in its own transaction. */
+static void
+detection_expire(struct engine *e)
+{
+	struct detect_ctx dc = { .e = e, .now = now_realtime_ns() };
+	int r;
+
+	e->next_expire_ns = now_monotonic_ns() + EXPIRE_EVERY_NS;
+	r = db_begin(e->store);
+	if (r < 0)
+		return;
+	detector_expire(e->detector, dc.now, on_alert, &dc);
+	r = dc.error;
+	if (r == 0)
+		r = db_commit(e->store);
+	if (r < 0) {
+		db_rollback(e->store);
+		log_warn("detect", "%s: %s", L("无法保存后续告警", "cannot store continued alerts"),
+			strerror(-r));
+	}
+}
+
 /* Loads the rules of cfg->rule_dirs and builds the detector, logging what is
  * refused (once, with the reason). No rule dirs: no detection. */
 static int
 detection_setup(struct engine *e)
 {
 	const struct engine_config *cfg = e->cfg;
-	struct detector_opts o = { .suppress_ns = 0 };
+	struct detector_opts o = { .suppress_ns = e->cfg->suppress_ns };
 	struct buf errors;
 	int r;
 
@@ -543,8 +568,20 @@ engine_main(void *arg)
 		int64_t now;
 		int r = 0;
 
-		while (e->head == NULL && !e->stopping)
-			pthread_cond_wait(&e->wake, &e->mu);
+		while (e->head == NULL && !e->stopping) {
+			struct timespec ts;
+
+			/* Idle: report the rest of attacks whose windows have ended. */
+			if (e->detector != NULL && now_monotonic_ns() >= e->next_expire_ns) {
+				pthread_mutex_unlock(&e->mu);
+				detection_expire(e);
+				pthread_mutex_lock(&e->mu);
+				continue;
+			}
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ts.tv_sec += 1;
+			(void)pthread_cond_timedwait(&e->wake, &e->mu, &ts);
+		}
 		if (e->head == NULL)
 			break;
 		batch = take_batch(e, &items, &bytes);

@@ -87,6 +87,7 @@ struct engine_config {
 	int		 agent_cert_days;
 	const char *const *rule_dirs;	/* Sigma rule directories; none: no detection */
 	size_t		 nrule_dirs;
+	int64_t		 suppress_ns;	/* one alert per rule and address within this */
 };
 
 int	engine_start(const struct engine_config *cfg, struct engine **ret);

@@ -47,6 +47,7 @@ server_opts_init(struct server_opts *o)
 	o->lost_after_ns = 30ll * 1000000000;
 	o->heartbeat_ns = 5ll * 1000000000;
 	o->token_ttl_ns = 3600ll * 1000000000;
+	o->suppress_ns = 600ll * 1000000000;
 	o->max_queue_bytes = 64ull << 20;
 	o->max_conns = 10000;
 }
@@ -101,6 +102,8 @@ server_opts_load(struct server_opts *o, const char *path, char **ret_datadir)
 			r = duration_parse(e->value, &o->heartbeat_ns);
 		} else if (strcmp(e->key, "token_ttl") == 0) {
 			r = duration_parse(e->value, &o->token_ttl_ns);
+		} else if (strcmp(e->key, "suppress") == 0) {
+			r = duration_parse(e->value, &o->suppress_ns);
 		} else if (strcmp(e->key, "max_queue") == 0) {
 			r = size_parse(e->value, &o->max_queue_bytes);
 		} else if (strcmp(e->key, "max_conns") == 0) {
@@ -629,6 +632,7 @@ server_setup(struct server *s)
 	s->ecfg.agent_cert_days = 3650;
 	s->ecfg.rule_dirs = s->o->rule_dirs;
 	s->ecfg.nrule_dirs = s->o->nrule_dirs;
+	s->ecfg.suppress_ns = s->o->suppress_ns;
 	r = engine_start(&s->ecfg, &s->engine);
 	if (r < 0) {
 		log_error("serve", "%s %s: %s", L("无法打开数据库", "cannot open the database"),

@@ -18,6 +18,7 @@ struct server_opts {
 	int64_t		 lost_after_ns;		/* silent this long: lost (30 s) */
 	int64_t		 heartbeat_ns;		/* agents' heartbeat interval (5 s) */
 	int64_t		 token_ttl_ns;		/* default enrollment token lifetime (1 h) */
+	int64_t		 suppress_ns;		/* one alert per rule and address within (10 min) */
 	uint64_t	 max_queue_bytes;	/* events waiting for the database before
 						   agents are read no more (64 MiB) */
 	unsigned	 max_conns;		/* agent + HTTP connections (10000) */

@@ -208,6 +208,31 @@ cmp -s "$T/before.txt" "$T/after.txt" || fail "the alerts changed over a restart
 log_events '203.0.113.8 - - [22/Nov/2026:10:05:00 +0800] "GET /yingji-canary.php HTTP/1.1" 404 10 "-" "Mozilla/5.0"'
 wait_until '[ "$(yjc alerts --json --rule 5c0a6d6e-0000-4000-8000-000000000002 | wc -l)" = 2 ]' 10 \
 	"an alert after the restart"
+
+# ---- one attack, one alert: suppression per rule and address ----
+stop_server
+start_server "$T/centre" --rules "$R" --rules "$YINGJI_SRC/rules" --suppress 1m
+sqli=()
+for i in 1 2 3 4 5; do
+	sqli+=("203.0.113.50 - - [22/Nov/2026:10:06:0$i +0800] \"GET /item.php?id=$i+union+select+1,2 HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"")
+done
+# (The lines' own times are used: a minute after 10:06 this morning is long
+# past, so the window has ended by the centre's next look.)
+log_events "${sqli[@]}"
+wait_until '[ "$(yjc alerts --json | grep -c "203.0.113.50")" -ge 1 ]' 10 "the first SQL injection alert"
+# The four after it are counted, and stored as one "continued" alert once the
+# window has ended (the centre reports ended windows every few seconds).
+wait_until '[ "$(yjc alerts --json | grep "203.0.113.50" | grep -c "\"continued\":true")" -ge 1 ]' 20 \
+	"the continued alert with the count"
+yjc alerts --json | grep "203.0.113.50" >"$T/supp.txt"
+python3 - "$T/supp.txt" <<'PY' || fail "suppression: $(cat "$T/supp.txt")"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+first = [x for x in a if not x["continued"]]
+rest = [x for x in a if x["continued"]]
+assert len(first) == 1 and first[0]["count"] == 1, a
+assert len(rest) == 1 and rest[0]["count"] == 4 and rest[0]["rule_id"] == first[0]["rule_id"], a
+PY
 stop_agent
 
 # ---- no --rules: no detection; a rule dir that cannot be read: no start ----

@@ -30,7 +30,7 @@
 struct seen {
 	char		*rule_id, *group, *matched;
 	uint64_t	 count;
-	bool		 correlation, has_record;
+	bool		 correlation, has_record, continued;
 	int64_t		 first_ns, last_ns;
 };
 
@@ -61,6 +61,7 @@ on_alert(const struct alert *a, void *data)
 	s->count = a->count;
 	s->correlation = a->correlation;
 	s->has_record = a->record != NULL;
+	s->continued = a->continued;
 	s->first_ns = a->first_ns;
 	s->last_ns = a->last_ns;
 }
@@ -617,6 +618,38 @@ suppression_counts(void **state)
 	assert_int_equal(f->nseen, 0);
 }
 
+/* A long-running detector (the centre) reports ended windows by time, without
+ * waiting for the next match or the end of input. */
+static void
+expire_ended_windows(void **state)
+{
+	struct fixture *f = *state;
+
+	load_opts(f, WEB_RULE("sup", "  sel:\n    cs-uri-query|contains: 'select'\n  condition: sel\n"),
+		60 * NS);
+	for (int i = 0; i < 5; i++) {
+		rec_start(f, "", "webserver", "", (1000 + i) * NS);
+		rec_field(f, "c-ip", "1.1.1.1");
+		rec_field(f, "cs-uri-query", "select");
+		run(f);
+	}
+	assert_int_equal(f->nseen, 1);
+	assert_false(f->seen[0].continued);
+	clear_seen(f);
+	/* Still inside the window: nothing yet. */
+	detector_expire(f->d, 1030 * NS, on_alert, f);
+	assert_int_equal(f->nseen, 0);
+	/* Ended: the 4 held back, once, as a continuation. */
+	detector_expire(f->d, 1061 * NS, on_alert, f);
+	assert_int_equal(f->nseen, 1);
+	assert_true(f->seen[0].continued);
+	assert_int_equal(f->seen[0].count, 4);
+	assert_string_equal(f->seen[0].group, "1.1.1.1");
+	clear_seen(f);
+	detector_expire(f->d, 2000 * NS, on_alert, f);
+	assert_int_equal(f->nseen, 0);
+}
+
 #define SSH_FAIL_RULE \
 	"title: ssh fail\nid: ssh-fail\nname: ssh_fail\nlogsource:\n  product: linux\n" \
 	"  service: sshd\ndetection:\n  sel:\n    event: failed\n  condition: sel\n"
@@ -947,6 +980,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(logsource_filtering, setup, teardown),
 		cmocka_unit_test_setup_teardown(matched_fields_are_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(suppression_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(expire_ended_windows, setup, teardown),
 		cmocka_unit_test_setup_teardown(event_count_per_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(value_count_spraying, setup, teardown),
 		cmocka_unit_test_setup_teardown(temporal_correlation, setup, teardown),

@@ -88,7 +88,8 @@ static const char schema_v2_sql[] =
 	" correlation INTEGER NOT NULL,"
 	" group_key TEXT,"
 	" matched TEXT,"
-	" line TEXT);"
+	" line TEXT,"
+	" continued INTEGER NOT NULL DEFAULT 0);"	/* the counted rest of an earlier alert */
 	"CREATE INDEX IF NOT EXISTS alerts_agent_id ON alerts(agent, id);"
 	"PRAGMA user_version = 2;";
 
@@ -160,11 +161,11 @@ static const char *const statement_sql[ST_COUNT] = {
 		"WHERE hash = ?1 AND used_ns IS NULL AND expires_ns > ?2",
 	[ST_TOKEN_GET] = "SELECT used_ns, expires_ns FROM tokens WHERE hash = ?1",
 	[ST_ALERT_INSERT] = "INSERT INTO alerts (rule_id, title, level, agent, event_id, time_ns, "
-		"received_ns, count, correlation, group_key, matched, line) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		"received_ns, count, correlation, group_key, matched, line, continued) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	/* Few alerts, so one statement with optional filters is enough. */
 	[ST_ALERTS_QUERY] = "SELECT id, rule_id, title, level, agent, event_id, time_ns, "
-		"received_ns, count, correlation, group_key, matched, line FROM alerts "
+		"received_ns, count, correlation, group_key, matched, line, continued FROM alerts "
 		"WHERE id > ?1 AND (?2 = 0 OR agent = ?2) AND (?3 IS NULL OR level = ?3) "
 		"AND (?4 IS NULL OR rule_id = ?4) ORDER BY id LIMIT ?5",
 	[ST_ALERTS_COUNT] = "SELECT count(*) FROM alerts",
@@ -688,7 +689,8 @@ db_alert_insert(struct db *s, const struct db_alert *a, int64_t *ret_id)
 		sqlite3_bind_int(st, 9, a->correlation ? 1 : 0) != SQLITE_OK ||
 		bind_text_or_null(st, 10, a->group) != SQLITE_OK ||
 		bind_text_or_null(st, 11, a->matched) != SQLITE_OK ||
-		bind_text_or_null(st, 12, a->line) != SQLITE_OK) {
+		bind_text_or_null(st, 12, a->line) != SQLITE_OK ||
+		sqlite3_bind_int(st, 13, a->continued ? 1 : 0) != SQLITE_OK) {
 		r = store_fail(s, sqlite3_errcode(s->db));
 		stmt_done(st);
 		return r;
@@ -727,6 +729,7 @@ alert_from_row(sqlite3_stmt *st, struct db_alert *a)
 	a->group = column_text_or_null(st, 10);
 	a->matched = column_text_or_null(st, 11);
 	a->line = column_text_or_null(st, 12);
+	a->continued = sqlite3_column_int(st, 13) != 0;
 }
 
 int

@@ -87,6 +87,7 @@ struct db_alert {
 	const char	*group;		/* may be NULL */
 	const char	*matched;	/* "name=value" lines; may be NULL */
 	const char	*line;		/* the log line or event body; may be NULL */
+	bool		 continued;	/* the counted rest of an attack alerted before */
 };
 
 /* Inside a transaction (or on its own: autocommit). *ret_id (may be NULL)
