@@ -52,10 +52,12 @@ fi
 if [ -x "$YINGJI" ]; then
 	dirs=("$ROOT/rules")
 	[ -d "$SIGMA" ] && dirs+=("$SIGMA")
-	YINGJI_LANG=en "$YINGJI" rules check "${dirs[@]}" >"$OUT/rules-check.txt" 2>&1 || true
+	YINGJI_LANG=en "$YINGJI" rules check "${dirs[@]}" >"$OUT/rules-check.txt" 2>&1 ||
+		say "detect: rules check exited with $? (see $OUT/rules-check.txt)"
 	tail -n 1 "$OUT/rules-check.txt" >&2
 	# untimed warm-up (page cache), then timed
-	pin "$YINGJI" detect "${rules[@]}" --json "$D/all.log" >/dev/null 2>&1 || true
+	pin "$YINGJI" detect "${rules[@]}" --json "$D/all.log" >/dev/null 2>&1 ||
+		say "detect: the warm-up run exited with $? (the timed runs will say why)"
 	runs=${BENCH_RUNS:-3} rates=() own=() rc=0
 	for ((i = 0; i < runs; i++)); do
 		t0=$(now)
