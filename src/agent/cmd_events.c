@@ -55,6 +55,7 @@ static const struct word type_names[] = {
 	{ "agent_stop",		"代理停止",	"agent stop" },
 	{ "state_error",	"状态目录故障",	"state directory error" },
 	{ "change",		"扫描差异",	"scan difference" },
+	{ "content_blocked",	"有害内容拦截",	"harmful content blocked" },
 	{ "log",		"日志",		"log" },
 };
 

@@ -12,6 +12,7 @@
 
 #include "agent/commands.h"
 #include "agent/daemon.h"
+#include "agent/inspect/inspect.h"
 #include "agent/logs/logs.h"
 #include "core/conf.h"
 #include "core/i18n.h"
@@ -59,9 +60,17 @@ static const char run_help[] =
 	"                       \"log\" event; rotation and copytruncate are followed and\n"
 	"                       positions kept across restarts (lines over 64 KiB are\n"
 	"                       cut, marked truncated)\n"
+	"  --keywords FILE      harmful keyword list (one per line, UTF-8, '#' starts a\n"
+	"                       comment; repeatable): web files (.html .htm .shtml .php\n"
+	"                       .jsp .asp .aspx .js .txt, up to 8 MiB; GB18030/GBK pages\n"
+	"                       converted) are inspected on publish and on tamper\n"
+	"  --own-host HOST      a host of the site itself (repeatable): hidden links to\n"
+	"                       it are not reported; with none, every absolute link in\n"
+	"                       a hidden block is (hidden links are always inspected)\n"
 	"  --config FILE        key = value lines: state, guard (repeatable), lock,\n"
 	"                       watcher, max_store_size, fold_window, maintenance,\n"
-	"                       rescan_interval, journal_max, bulk_rate, log (repeatable)\n"
+	"                       rescan_interval, journal_max, bulk_rate, log, keywords,\n"
+	"                       own_host (the last three repeatable)\n"
 	"  --verbose            debug logging\n"
 	"\n"
 	"When the state directory holds an enrollment (`yingji-agent enroll`), every\n"
@@ -79,6 +88,7 @@ struct run_args {
 	size_t			 nwindows, capwindows;
 	char			**logs;
 	size_t			 nlogs, caplogs;
+	struct inspector	*inspector;
 };
 
 static int
@@ -157,6 +167,18 @@ apply_setting(struct run_args *a, const char *key, const char *value)
 		return size_parse(value, &a->o.bulk_rate);
 	if (strcmp(key, "log") == 0)
 		return add_log(a, value);
+	if (strcmp(key, "keywords") == 0) {
+		int r = inspector_add_keywords_file(a->inspector, value);
+
+		if (r < 0)
+			fprintf(stderr, "yingji-agent: %s %s: %s\n",
+				L("无法读取关键词文件", "cannot read keyword file"), value,
+				r == -EINVAL ? L("某行过长或不是 UTF-8", "a line is too long or not UTF-8")
+					     : strerror(-r));
+		return r < 0 ? -EINVAL : 0;
+	}
+	if (strcmp(key, "own_host") == 0)
+		return inspector_add_own_host(a->inspector, value);
 	return -ENOENT;
 }
 
@@ -236,6 +258,8 @@ cmd_run(int argc, char **argv)
 		{ "journal-max", required_argument, NULL, 'J' },
 		{ "bulk-rate", required_argument, NULL, 'B' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "keywords", required_argument, NULL, 'K' },
+		{ "own-host", required_argument, NULL, 'H' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -247,7 +271,7 @@ cmd_run(int argc, char **argv)
 	} keys[] = { { 's', "state" }, { 'g', "guard" }, { 'w', "watcher" },
 		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" },
 		{ 'R', "rescan_interval" }, { 'J', "journal_max" }, { 'B', "bulk_rate" },
-		{ 'L', "log" } };
+		{ 'L', "log" }, { 'K', "keywords" }, { 'H', "own_host" } };
 	struct run_args a = { 0 };
 	char *state_abs = NULL;
 	int opt, r, status = 2;
@@ -258,13 +282,14 @@ cmd_run(int argc, char **argv)
 	a.o.fold_threshold = 3;
 	a.o.rescan_interval_ns = 600ll * 1000000000;
 	a.o.bulk_rate = 1000;
+	inspector_new(&a.inspector);
 	/* The config file first, so the command line can override it. */
 	for (int i = 1; i + 1 < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && load_config(&a, argv[i + 1]) < 0)
 			goto out;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:c:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:K:H:c:vh", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (opt) {
@@ -307,6 +332,7 @@ cmd_run(int argc, char **argv)
 	a.o.nwindows = a.nwindows;
 	a.o.logs = a.logs;
 	a.o.nlogs = a.nlogs;
+	a.o.inspector = a.inspector;
 	r = daemon_run(&a.o);
 	status = r;
 out:
@@ -317,6 +343,7 @@ out:
 	for (size_t i = 0; i < a.nlogs; i++)
 		free(a.logs[i]);
 	free(a.logs);
+	inspector_free(a.inspector);
 	free(a.state);
 	free(state_abs);
 	return status;

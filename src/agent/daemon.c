@@ -72,6 +72,7 @@ struct daemon {
 	int64_t				 started_ns;
 	int64_t				 last_journal_warn;
 	uint64_t			 events;
+	char				 blocked[1400];	/* the last content_blocked, for the control reply */
 };
 
 static void
@@ -163,6 +164,11 @@ daemon_emit(struct event *ev, void *data)
 	int64_t now = now_monotonic_ns();
 	size_t plen;
 
+	if (ev->type == EV_CONTENT_BLOCKED && ev->content_kind != NULL)
+		snprintf(d->blocked, sizeof(d->blocked), "content_blocked\t%s\t%s\t%llu\t%s",
+			ev->content_kind, ev->path != NULL ? ev->path : "",
+			(unsigned long long)ev->content_offset,
+			ev->content_what != NULL ? ev->content_what : "");
 	if (ev->type != EV_TAMPER || ev->path == NULL) {
 		daemon_record(d, ev);
 		return;
@@ -398,7 +404,7 @@ find_guard(struct daemon *d, const char *path)
 static void
 handle_control(struct daemon *d, int lfd)
 {
-	char buf[CONTROL_MAX_REQUEST + 1], who[256], msg[512];
+	char buf[CONTROL_MAX_REQUEST + 1], who[256], msg[1600];
 	struct control_request req;
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
@@ -435,6 +441,7 @@ handle_control(struct daemon *d, int lfd)
 		snprintf(msg, sizeof(msg), "1not a guarded directory of this agent: %s", req.field[1]);
 		goto reply;
 	}
+	d->blocked[0] = '\0';
 	if (strcmp(req.field[0], "publish") == 0 && req.nfields == 4) {
 		r = guard_publish(g, req.field[2][0] != '\0' ? req.field[2] : NULL, who);
 	} else if (strcmp(req.field[0], "pause") == 0) {
@@ -450,6 +457,8 @@ handle_control(struct daemon *d, int lfd)
 	else if (r == -EALREADY)
 		snprintf(msg, sizeof(msg), "1%s", strcmp(req.field[0], "pause") == 0
 			? "already paused" : "not paused: publish needs --from STAGING, or pause first");
+	else if (r == GUARD_CONTENT_BLOCKED && d->blocked[0] != '\0')
+		snprintf(msg, sizeof(msg), "1%s", d->blocked);	/* the client words it */
 	else
 		snprintf(msg, sizeof(msg), "1%s failed: %s", req.field[0], strerror(-r));
 	d->status_dirty = true;
@@ -730,6 +739,7 @@ daemon_run(const struct daemon_opts *o)
 	for (size_t i = 0; i < o->nguards; i++) {
 		struct guard *g = &d.guards[i];
 
+		g->inspector = o->inspector;
 		r = guard_open(g, o->guards[i], d.statefd, d.quarantinefd, d.store, o->lock,
 			daemon_emit, &d);
 		if (r < 0) {

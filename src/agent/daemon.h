@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct inspector;
+
 struct maintenance_window {
 	uint8_t	days;		/* bit 0 = Sunday ... bit 6 = Saturday */
 	int	start_min;	/* minutes after local midnight (Asia/Shanghai) */
@@ -32,6 +34,7 @@ struct daemon_opts {
 	size_t				 nlogs;
 	struct maintenance_window	*windows;
 	size_t				 nwindows;
+	const struct inspector		*inspector;	/* content inspection of publishes and tampers */
 };
 
 /* Run until SIGINT or SIGTERM. Returns the exit status (0, or 2 on error). */

@@ -26,6 +26,7 @@ static const char *const type_names[] = {
 	[EV_AGENT_STOP] = "agent_stop",
 	[EV_STATE_ERROR] = "state_error",
 	[EV_SCAN_CHANGE] = "change",
+	[EV_CONTENT_BLOCKED] = "content_blocked",
 };
 
 static const char *const action_names[] = {
@@ -138,6 +139,15 @@ event_to_json(const struct event *ev, struct buf *out)
 		json_key_u64(&j, "files", ev->files);
 		json_key_u64(&j, "bytes", ev->bytes);
 	}
+	if (ev->content_kind != NULL) {
+		json_key_object(&j, "content");
+		json_key_str(&j, "kind", ev->content_kind);
+		json_key_str(&j, "what", ev->content_what != NULL ? ev->content_what : "");
+		json_key_u64(&j, "offset", ev->content_offset);
+		json_close(&j);
+	}
+	if (ev->category != NULL)
+		json_key_str(&j, "category", ev->category);
 	if (ev->detail != NULL)
 		json_key_str(&j, "detail", ev->detail);
 	return json_end(&j);

@@ -28,6 +28,7 @@ enum event_type {
 	EV_AGENT_STOP,
 	EV_STATE_ERROR,		/* the state directory is full or read-only */
 	EV_SCAN_CHANGE,		/* one-shot scan: a difference from the baseline */
+	EV_CONTENT_BLOCKED,	/* publish refused: harmful content (keyword, hidden link) */
 };
 
 /* What changed, as bits: a single event may carry several. */
@@ -79,6 +80,12 @@ struct event {
 	const char		*detail;	/* free text (English), may be NULL */
 	const char		*quarantine;	/* where an unauthorised entry was moved, or NULL */
 	uint64_t		 files, bytes;	/* for scans and publishes */
+	/* content inspection: what was found in the (tampered or published)
+	 * content; content_kind NULL when nothing */
+	const char		*content_kind;	/* "keyword" | "hidden_link" */
+	const char		*content_what;
+	uint64_t		 content_offset;
+	const char		*category;	/* e.g. "information_content", or NULL */
 };
 
 void		 event_init(struct event *ev, enum event_type type);

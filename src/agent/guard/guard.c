@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "agent/guard/lockmode.h"
+#include "agent/inspect/inspect.h"
 #include "agent/guard/restore.h"
 #include "agent/guard/scan.h"
 #include "agent/guard/store.h"
@@ -316,6 +317,7 @@ reconcile_at(struct guard *g, const char *rel, pid_t pid, int64_t noticed_ns,
 	enum event_type type, unsigned depth)
 {
 	struct fentry cur = { 0 }, *want;
+	struct inspect_finding cf = { 0 };
 	struct event ev;
 	char *where = NULL, *abs = NULL;
 	unsigned ch;
@@ -496,6 +498,13 @@ done:
 		if (r == -ENOENT)
 			goto out;
 	}
+	/* Content inspection of the tampered content (still open at efd). */
+	if (efd >= 0 && inspect_wants(rel, 0) && inspect_fd(g->inspector, efd, &cf) == 1) {
+		ev.content_kind = cf.kind;
+		ev.content_what = cf.what;
+		ev.content_offset = cf.offset;
+		ev.category = "information_content";
+	}
 	guard_emit(g, &ev);
 out:
 	if (efd >= 0)
@@ -648,7 +657,13 @@ guard_open(struct guard *g, const char *root, int state_dirfd, int quarantine_di
 	const char *slash;
 	int r, rr;
 
-	memset(g, 0, sizeof(*g));
+	{
+		/* the one field set before guard_open (start-up repairs use it) */
+		const struct inspector *in = g->inspector;
+
+		memset(g, 0, sizeof(*g));
+		g->inspector = in;
+	}
 	g->parentfd = g->rootfd = -1;
 	g->root = xstrdup(root);
 	slash = strrchr(root, '/');
@@ -818,6 +833,48 @@ sync_pass(struct guard *g, const struct baseline *src, const struct baseline *li
 	return n;
 }
 
+/* Inspect every regular file of cand (under dir) whose content differs from
+ * the baseline; on a finding emit content_blocked and return
+ * GUARD_CONTENT_BLOCKED. Files that cannot be read are left to the publish. */
+static int
+publish_inspect(struct guard *g, const char *dir, const struct baseline *cand, const char *who)
+{
+	for (size_t i = 0; i < cand->n; i++) {
+		const struct fentry *e = &cand->e[i];
+		const struct fentry *b = baseline_find(&g->base, e->path);
+		struct inspect_finding f;
+		struct event ev;
+		char detail[1024], *abs;
+		int r;
+
+		if (e->type != FT_REG || !inspect_wants(e->path, e->size))
+			continue;
+		if (b != NULL && b->type == FT_REG && (b->flags & FE_HASHED) && (e->flags & FE_HASHED) &&
+			memcmp(b->hash, e->hash, 32) == 0)
+			continue;	/* unchanged */
+		abs = xasprintf("%s/%s", dir, e->path);
+		r = inspect_file(g->inspector, AT_FDCWD, abs, &f);
+		if (r != 1) {
+			free(abs);
+			continue;
+		}
+		event_init(&ev, EV_CONTENT_BLOCKED);
+		ev.path = abs;
+		ev.action = ACT_BLOCKED;
+		ev.content_kind = f.kind;
+		ev.content_what = f.what;
+		ev.content_offset = f.offset;
+		ev.category = "information_content";
+		snprintf(detail, sizeof(detail), "publish by %s refused: %s \"%s\" at offset %llu",
+			who != NULL ? who : "unknown", f.kind, f.what, (unsigned long long)f.offset);
+		ev.detail = detail;
+		guard_emit(g, &ev);
+		free(abs);
+		return GUARD_CONTENT_BLOCKED;
+	}
+	return 0;
+}
+
 int
 guard_publish(struct guard *g, const char *from, const char *who)
 {
@@ -853,6 +910,9 @@ guard_publish(struct guard *g, const char *from, const char *who)
 		r = store_sync(g->store);
 		if (r < 0)
 			goto out;
+		r = publish_inspect(g, from, &src, who);
+		if (r < 0)
+			goto out;
 	}
 	/* Make the tree equal src, then check: whatever else was written in the
 	 * meantime is corrected by the next pass. */
@@ -879,6 +939,9 @@ guard_publish(struct guard *g, const char *from, const char *who)
 		}
 	}
 	if (from == NULL) {
+		r = publish_inspect(g, g->root, &next, who);
+		if (r < 0)
+			goto out;
 		for (size_t i = 0; i < next.n; i++) {
 			struct fentry *e = baseline_find(&g->base, next.e[i].path);
 

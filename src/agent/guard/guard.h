@@ -18,6 +18,7 @@
 #include "agent/event.h"
 #include "agent/guard/baseline.h"
 
+struct inspector;
 struct store;
 
 enum guard_state { GUARD_STARTING = 0, GUARD_READY, GUARD_PAUSED, GUARD_ERROR };
@@ -43,6 +44,7 @@ struct guard {
 	int		 quarantine_dirfd;
 	struct store	*store;
 	guard_emit_fn	 emit;
+	const struct inspector *inspector;	/* content inspection; NULL: hidden links only */
 	void		*emit_data;
 	uint64_t	 generation;	/* bumped when directories may have changed handles */
 	bool		 needs_rescan;	/* a repair failed: compare the whole tree again soon */
@@ -51,7 +53,8 @@ struct guard {
 /* Open the guard for root (absolute), loading its baseline from the state
  * directory or, the first time, creating it (every content put in the store).
  * On a later start, whatever changed while the agent was down is repaired and
- * reported as drift. */
+ * reported as drift. g->inspector is the one field the caller may set before
+ * (the rest of *g is overwritten); g must then be zeroed otherwise. */
 int	guard_open(struct guard *g, const char *root, int state_dirfd, int quarantine_dirfd,
 		struct store *store, bool lock, guard_emit_fn emit, void *emit_data);
 void	guard_close(struct guard *g);
@@ -69,6 +72,9 @@ uint64_t guard_rescan(struct guard *g, enum event_type type, const char *reason)
  * what is there now), then record the new baseline. who describes the
  * publisher. The guard is not watched while this runs. */
 int	guard_publish(struct guard *g, const char *from, const char *who);
+/* guard_publish() refused the content of a file (a content_blocked event was
+ * emitted; nothing changed). */
+#define GUARD_CONTENT_BLOCKED	(-EBADMSG)
 int	guard_pause(struct guard *g, const char *who);
 /* Who pauses for a maintenance window; a pause it made survives a restart
  * and is finished (accepted) by the first start after the window. */
