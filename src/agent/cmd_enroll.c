@@ -185,6 +185,7 @@ out:
 	channel_close(&ch);
 	tls_ctx_free(ctx);
 	explicit_bzero(key.data, key.len);
+	explicit_bzero(req.data, req.len);	/* it held the token */
 	buf_release(&csr);
 	buf_release(&key);
 	buf_release(&req);

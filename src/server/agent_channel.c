@@ -540,8 +540,24 @@ agent_channel_tick(struct server *s, int64_t now)
 	for (size_t i = 0; i < t.nconns; i++) {
 		struct conn *c = t.conns[i];
 
-		if (c->kind != CONN_AGENT || c->closing)
+		if (c->kind != CONN_AGENT)
 			continue;
+		/* A peer that reads nothing keeps a closing connection (and its
+		 * queued output) for ever: give it the handshake deadline. */
+		if (c->closing) {
+			if (c->closing_since == 0)
+				c->closing_since = now;
+			else if (now - c->closing_since > HANDSHAKE_DEADLINE_NS)
+				conn_close(s, c);
+			continue;
+		}
+		/* Enrolling waits for the database; not for ever. */
+		if (c->busy && now - c->created_ns > 6 * HANDSHAKE_DEADLINE_NS) {
+			log_warn("agents", "%s: %s", c->addr, L("登记未能完成（数据库？），断开",
+				"enrollment did not complete (database?); closing"));
+			conn_close(s, c);
+			continue;
+		}
 		/* Slow or silent peers: a handshake and HELLO (or an enrollment)
 		 * must be done within the deadline; a connected agent that sends
 		 * no whole frame for lost_after is gone (the TCP connection may

@@ -1083,8 +1083,13 @@ api_tick(struct server *s, int64_t now)
 	for (struct conn **q = all; q < p; q++) {
 		struct conn *c = *q;
 
-		if (c->closing)
+		if (c->closing) {
+			if (c->closing_since == 0)
+				c->closing_since = now;
+			else if (now - c->closing_since > HANDSHAKE_DEADLINE_NS)
+				conn_close(s, c);
 			continue;
+		}
 		if (c->park == PARK_EVENTS && now >= c->park_deadline_ns) {
 			(void)events_answer(s, c, true);
 			continue;

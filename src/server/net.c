@@ -417,6 +417,11 @@ conn_ready(struct server *s, struct conn *c, uint32_t events)
 		return;
 	}
 	if ((events & EPOLLOUT) || (c->tls != NULL && tls_conn_want_write(c->tls))) {
+		/* A read that wanted to write (TLS key update) is retried as a read:
+		 * with nothing queued, a flush would not touch TLS and the
+		 * level-triggered EPOLLOUT would come back for ever. */
+		if (c->tls != NULL && tls_conn_want_write(c->tls) && c->out.len == c->out_off)
+			events |= EPOLLIN;
 		r = conn_flush(s, c);
 		if (r < 0) {
 			conn_close(s, c);
@@ -601,8 +606,12 @@ update_backpressure(struct server *s)
 	all = p = xcalloc(s->nconns + 1, sizeof(*all));
 	bmap_each(&s->conns, collect_conn, &p);
 	for (struct conn **q = all; q < p; q++)
-		if ((*q)->kind == CONN_AGENT)
+		if ((*q)->kind == CONN_AGENT) {
+			/* Nothing was read while paused: that silence is ours. */
+			if (!paused)
+				(*q)->last_rx_ns = now_monotonic_ns();
 			conn_update_events(s, *q);
+		}
 	free(all);
 }
 

@@ -33,6 +33,7 @@ struct conn {
 	struct tls_conn		*tls;		/* NULL: plain HTTP on loopback */
 	bool			 handshaking;
 	bool			 closing;	/* close once out is written */
+	int64_t			 closing_since;	/* monotonic; set by the tick */
 	struct buf		 in, out;
 	size_t			 out_off;
 	uint32_t		 events;	/* current epoll interest */

@@ -15,6 +15,7 @@
 #include "agent/state.h"
 #include "agent/transport/channel.h"
 #include "core/i18n.h"
+#include "core/json_check.h"
 #include "core/json_get.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -125,6 +126,7 @@ struct fill_ctx {
 	uint64_t	 durable;
 	unsigned	 budget;	/* events this lane may still send now */
 	int		 err;
+	bool		 stopped;	/* left a record unsent: the reader's next is past it */
 };
 
 static int
@@ -133,14 +135,17 @@ fill_cb(uint64_t seq, int64_t time_ns, const void *payload, size_t len, void *da
 	struct fill_ctx *fc = data;
 	struct lane *l = &fc->sh->lanes[fc->lane];
 
-	if (seq > fc->durable)
+	if (seq > fc->durable || fc->budget == 0 || l->n >= WINDOW_EVENTS ||
+		fc->ch->out.len > WINDOW_BYTES) {
+		fc->stopped = true;
 		return 1;
-	if (fc->budget == 0 || l->n >= WINDOW_EVENTS || fc->ch->out.len > WINDOW_BYTES)
-		return 1;
+	}
 	if (shipper_lane_of(payload, len) == fc->lane) {
 		fc->err = wire_put_event(&fc->ch->out, (uint8_t)fc->lane, seq, time_ns, payload, len);
-		if (fc->err < 0)
+		if (fc->err < 0) {
+			fc->stopped = true;
 			return 1;
+		}
 		lane_push(l, seq);
 		fc->budget--;
 	}
@@ -168,9 +173,9 @@ fill_lane(struct shipper *sh, struct channel *ch, int lane, unsigned budget, uns
 		return 0;
 	if (r < 0)
 		return r;
-	/* Skip damaged records the reader stepped over, never beyond durable. */
-	if (next > l->cursor && next - 1 <= fc.durable && fc.budget > 0 && fc.err == 0 &&
-		l->n < WINDOW_EVENTS)
+	/* Skip damaged records the reader stepped over (only when it read to
+	 * the end: when we stopped it, its next is past a record not sent). */
+	if (!fc.stopped && next > l->cursor && next - 1 <= fc.durable)
 		l->cursor = next;
 	return fc.err;
 }
@@ -204,7 +209,8 @@ answer_command(struct shipper *sh, struct channel *ch, const struct wire_frame *
 		(void)buf_appendf(&res, "{\"ok\":true,\"command\":\"ping\",\"agent\":%lld}",
 			(long long)sh->o.enrollment->agent);
 	else if (strcmp(cmd.data, "status") == 0 &&
-		state_read_file(sh->o.statefd, STATE_STATUS_FILE, 512 * 1024, &status, &slen) == 0) {
+		state_read_file(sh->o.statefd, STATE_STATUS_FILE, 512 * 1024, &status, &slen) == 0 &&
+		json_check_object(status, slen, 32, NULL) == 0) {
 		while (slen > 0 && (status[slen - 1] == '\n' || status[slen - 1] == ' '))
 			slen--;
 		(void)buf_puts(&res, "{\"ok\":true,\"command\":\"status\",\"status\":");
@@ -299,6 +305,24 @@ session(struct shipper *sh)
 		}
 		if (json_get_i64(f.body, f.body_len, "heartbeat_ms", &hb) == 0 && hb > 0)
 			sh->heartbeat_ns = hb * 1000000;
+	}
+	/* The centre cannot hold more than this journal ever made durable: if
+	 * it says so, the journal was reset (or the centre is wrong). Sending new
+	 * records under numbers it already has would lose them as duplicates,
+	 * and trimming up to its word would delete records never sent: neither;
+	 * say so loudly and keep everything until someone looks (re-enroll). */
+	for (int i = 0; i < WIRE_LANES; i++) {
+		uint64_t durable = journal_durable_seq(sh->o.journal);
+
+		if (acked[i] < 0 || (uint64_t)acked[i] > durable) {
+			log_error("ship", "%s: %s %lld, %s %" PRIu64, L("中心的确认序号超出本地日志，"
+				"可能本地事件日志被重置；为避免丢失事件暂停发送，请重新登记",
+				"the centre acknowledges more than this journal ever held (was the "
+				"journal reset?); not sending, to lose nothing: re-enroll this agent"),
+				L("中心", "centre"), (long long)acked[i], L("本地", "local"), durable);
+			delay = REVOKED_BACKOFF_MS;
+			goto out;
+		}
 	}
 	for (int i = 0; i < WIRE_LANES; i++) {
 		struct lane *l = &sh->lanes[i];
