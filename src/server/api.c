@@ -162,7 +162,8 @@ out:
 	return r;
 }
 
-/* RFC 3339 ("2026-11-22T10:00:00+08:00", fraction allowed) or UTC ns. */
+/* RFC 3339 ("2026-11-22T10:00:00+08:00", fraction allowed; years 1970-2261,
+ * what int64 nanoseconds hold) or UTC ns. */
 static int
 parse_time(const char *s, int64_t *ret)
 {
@@ -205,7 +206,8 @@ parse_time(const char *s, int64_t *ret)
 	} else {
 		return -EINVAL;
 	}
-	if (*p != '\0' || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+	if (*p != '\0' || y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
+		mi > 59 || sec > 60)
 		return -EINVAL;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;

@@ -41,6 +41,7 @@ PY
 	fail "--type filter"
 [ "$(yjc events --json --agent 999 | wc -l)" = 0 ] || fail "--agent filter"
 [ "$(yjc events --json --since 2099-01-01T00:00:00+08:00 | wc -l)" = 0 ] || fail "--since filter"
+yjc events --json --since 9999-01-01T00:00:00Z >/dev/null 2>&1 && fail "a year past what ns hold was taken"
 yjc events >"$T/human.txt" || fail "events (human form) failed"
 grep -q tamper "$T/human.txt" || fail "events (human form) lacks the tamper"
 
