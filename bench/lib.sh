@@ -69,12 +69,7 @@ AGENT_PIDS=()
 cleanup_agents() {
 	local p
 	for p in "${AGENT_PIDS[@]+"${AGENT_PIDS[@]}"}"; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -TERM "$p" 2>/dev/null || true
-			for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-			kill -KILL "$p" 2>/dev/null || true
-		fi
-		wait "$p" 2>/dev/null || true
+		kill -0 "$p" 2>/dev/null && stop_agent "$p"
 	done
 	AGENT_PIDS=()
 }
@@ -89,12 +84,23 @@ start_agent() {
 }
 
 # stop_agent PID
+# stop_agent PID [WHAT]: SIGTERM; SIGKILL after 10 s. Says so when the process
+# had to be killed or exited with an error (a figure taken from it is then
+# suspect). WHAT names it in those lines (default: agent).
 stop_agent() {
-	local p=$1
-	kill -TERM "$p" 2>/dev/null || true
+	local p=$1 what=${2:-agent} rc=0
+	if kill -0 "$p" 2>/dev/null; then
+		kill -TERM "$p" 2>/dev/null || say "bench: $what $p was gone before SIGTERM"
+	fi
 	for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
+	if kill -0 "$p" 2>/dev/null; then
+		say "bench: $what $p did not stop within 10 s of SIGTERM; killing it"
+		kill -KILL "$p" 2>/dev/null || say "bench: $what $p exited just before SIGKILL"
+	fi
+	wait "$p" 2>/dev/null || rc=$?
+	# 127: not a child of this shell (already reaped); 137: our SIGKILL above.
+	[ $rc -eq 0 ] || [ $rc -eq 127 ] || [ $rc -eq 137 ] ||
+		say "bench: $what $p exited with status $rc"
 }
 
 # wait_ready STATE PID TIMEOUT_S: 0 once status shows every guard ready,
@@ -103,7 +109,11 @@ wait_ready() {
 	local state=$1 pid=$2 deadline=$((SECONDS + $3)) out
 	while [ $SECONDS -lt "$deadline" ]; do
 		kill -0 "$pid" 2>/dev/null || return 1
-		out=$("$AGENT" status --state "$state" --json 2>/dev/null || true)
+		# Exit 3 (not running yet) is expected while it starts; say anything else.
+		out=$("$AGENT" status --state "$state" --json 2>/dev/null) || {
+			local rc=$?
+			[ $rc -eq 3 ] || say "bench: yingji-agent status exited with $rc"
+		}
 		if printf '%s' "$out" | grep -Eq '"state" *: *"ready"' &&
 			! printf '%s' "$out" | grep -Eq '"state" *: *"(starting|error|paused)"'; then
 			return 0

@@ -88,7 +88,9 @@ aide_s=n/a aide_w_s=n/a
 if [ -n "$have_aide" ]; then
 	aide_s=$(printf '%s\n' "${aide_t[@]}" | median)
 	aide_w_s=$(printf '%s\n' "${aidew_t[@]}" | median)
-	aide_entries=$(grep -c "^/" "$AIDE_DIR/aide.db.new" 2>/dev/null || true)
+	# grep -c exits 1 for a count of 0; 2 means the database is missing.
+	aide_entries=$(grep -c "^/" "$AIDE_DIR/aide.db.new") || [ $? -eq 1 ] ||
+		say "scan: aide wrote no database ($AIDE_DIR/aide.db.new)"
 	say "scan: aide's database holds ${aide_entries:-?} entries (files and directories)"
 	rm -f "$AIDE_DIR/aide.db.new"
 fi

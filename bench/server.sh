@@ -37,15 +37,15 @@ SERVER_PID=
 SUPERVISOR_PID=
 cleanup_servers() {
 	if [ -n "$SUPERVISOR_PID" ]; then
-		: >"$W/crash/stop" 2>/dev/null || true
+		: >"$W/crash/stop" || say "server: cannot tell the supervisor to stop"
 	fi
 	if [ -n "$SERVER_PID" ]; then
-		stop_agent "$SERVER_PID"	# TERM, then KILL after 10 s
+		stop_agent "$SERVER_PID" "yingji serve"	# TERM, then KILL after 10 s
 		SERVER_PID=
 	fi
 	if [ -n "$SUPERVISOR_PID" ]; then
-		[ -f "$W/crash/server.pid" ] && stop_agent "$(cat "$W/crash/server.pid")"
-		wait "$SUPERVISOR_PID" 2>/dev/null || true
+		[ -f "$W/crash/server.pid" ] && stop_agent "$(cat "$W/crash/server.pid")" "yingji serve"
+		wait "$SUPERVISOR_PID" 2>/dev/null || say "server: the crash supervisor exited with $?"
 		SUPERVISOR_PID=
 	fi
 }
@@ -177,13 +177,17 @@ ingest() {
 # supervise DATA LOG AGENTS HTTP: restart the server whenever it dies, until
 # $W/crash/stop exists; the pid of the current one is in $W/crash/server.pid.
 supervise() {
-	local data=$1 log=$2 a=$3 h=$4 starts=0 pid
+	local data=$1 log=$2 a=$3 h=$4 starts=0 pid rc
 	while [ ! -e "$W/crash/stop" ]; do
 		"$YINGJI" serve --data "$data" --agents "$a" --http "$h" >>"$log" 2>&1 &
 		pid=$!
 		echo "$pid" >"$W/crash/server.pid"
 		starts=$((starts + 1))
-		{ wait "$pid"; } 2>/dev/null || true	# no "Killed" line from bash
+		rc=0
+		{ wait "$pid"; } 2>/dev/null || rc=$?	# (braces: no "Killed" line from bash)
+		# 137: the SIGKILL this benchmark is about; anything else is worth a line.
+		[ $rc -eq 0 ] || [ $rc -eq 137 ] ||
+			echo "bench: yingji serve (start $starts) exited with status $rc" >>"$log"
 		echo "$starts" >"$W/crash/starts"
 		[ -e "$W/crash/stop" ] || sleep 0.1
 	done

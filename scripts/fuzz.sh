@@ -17,7 +17,7 @@ for f in "$bindir"/fuzz_*; do
 		tail -n 40 "/tmp/$name.log"
 		status=1
 	else
-		grep -E 'stat::number_of_executed_units' "/tmp/$name.log" || true
+		grep -E 'stat::number_of_executed_units' "/tmp/$name.log" || echo "   (no run statistics in /tmp/$name.log)"
 	fi
 done
 exit $status
