@@ -42,8 +42,9 @@ HTML
 fi
 
 # The centre on loopback ports of its own (8640 API, 8641 agents by default).
+# The demo plan (scripts/demo-plan.yaml) turns what happens into incidents.
 "$yingji" serve --data "$centre" --agents 127.0.0.1:${DEMO_AGENTS_PORT:-8641} \
-	--http 127.0.0.1:${DEMO_HTTP_PORT:-8640} &
+	--http 127.0.0.1:${DEMO_HTTP_PORT:-8640} --rules "$top/rules" --plan "$top/scripts/demo-plan.yaml" &
 spid=$!
 pid=
 stop_all() {
@@ -96,6 +97,10 @@ cat <<BANNER
    chmod 777 $site/css/site.css                      # 权限: 恢复
 
    $yingji --data $centre events --follow    # 中心收到的事件 (at the centre)
+   $yingji --data $centre incident list      # 事件单与时限 (incidents, deadlines)
+   $yingji --data $centre incident report 1 --source 防篡改告警 --scope 首页 \\
+       --nature 网页篡改 --trend 已恢复 --measures 保留证据   # 初次报告 (值班员)
+   $yingji --data $centre incident export 1 --format pdf --out $demo/incident1.pdf
    $yingji --data $centre agents             # 代理状态 (agents)
    $agent events --state $state --follow     # 代理本地日志 (the agent's journal)
    $agent publish --state $state --from STAGING_DIR $site   # 授权发布
@@ -118,6 +123,13 @@ for _ in $(seq 1 100); do
 done
 echo "中心收到 (at the centre):"
 "$yingji" --data "$centre" events --type tamper | tail -n 1
+for _ in $(seq 1 100); do
+	[ -n "$("$yingji" --data "$centre" incident list --json 2>/dev/null)" ] && break
+	sleep 0.05
+done
+echo
+echo "事件单 (the incident, with its clocks: initial report within 30 min):"
+"$yingji" --data "$centre" incident list
 echo
 
 if [ -n "${DEMO_SECONDS:-}" ]; then

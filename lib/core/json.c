@@ -215,3 +215,10 @@ json_key_null(struct json *j, const char *key)
 {
 	json_key_raw(j, key, "null");
 }
+
+void
+json_key_json(struct json *j, const char *key, const char *raw, size_t len)
+{
+	json_key(j, key);
+	json_put(j, raw, len);
+}

@@ -35,6 +35,8 @@ void	json_key_array(struct json *j, const char *key);	/* opens "key":[ */
 void	json_array_object(struct json *j);			/* opens { inside an array */
 void	json_array_str(struct json *j, const char *val);
 void	json_close(struct json *j);				/* closes one level */
+/* "key": raw, where raw[0..len) is JSON the caller checked (json_check.h). */
+void	json_key_json(struct json *j, const char *key, const char *raw, size_t len);
 
 /* Append s[0..len) as a quoted JSON string. */
 int	json_append_string(struct buf *out, const char *s, size_t len);

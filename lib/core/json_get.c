@@ -383,34 +383,80 @@ json_get_raw(const char *obj, size_t len, const char *key, const char **ret_val,
 	return 0;
 }
 
+/* The start of the next member of an array or object being iterated (the
+ * opening bracket first when *pos is 0, then the comma after the last one):
+ * 0 with c->i at it, -ENOENT at the closing bracket (*pos set there), or
+ * -EINVAL. */
+static int
+iter_next(struct cur *c, size_t *pos, char open, char close)
+{
+	if (c->i == 0) {
+		skip_ws(c);
+		if (c->i >= c->len || c->p[c->i] != open)
+			return -EINVAL;
+		c->i++;
+	}
+	skip_ws(c);
+	if (c->i < c->len && c->p[c->i] == ',' && *pos != 0) {
+		c->i++;
+		skip_ws(c);
+	}
+	if (c->i >= c->len)
+		return -EINVAL;
+	if (c->p[c->i] == close) {
+		*pos = c->i;
+		return -ENOENT;
+	}
+	return 0;
+}
+
 int
 json_array_next(const char *arr, size_t len, size_t *pos, const char **ret_val, size_t *ret_len)
 {
 	struct cur c = { .p = arr, .len = len, .i = *pos };
 	size_t start;
+	int r;
 
-	if (c.i == 0) {
-		skip_ws(&c);
-		if (c.i >= c.len || c.p[c.i] != '[')
-			return -EINVAL;
-		c.i++;
-	}
-	skip_ws(&c);
-	if (c.i < c.len && c.p[c.i] == ',' && *pos != 0) {
-		c.i++;
-		skip_ws(&c);
-	}
-	if (c.i >= c.len)
-		return -EINVAL;
-	if (c.p[c.i] == ']') {
-		*pos = c.i;
-		return -ENOENT;
-	}
+	r = iter_next(&c, pos, '[', ']');
+	if (r < 0)
+		return r;
 	start = c.i;
 	if (skip_value(&c) < 0)
 		return -EINVAL;
 	*ret_val = arr + start;
 	*ret_len = c.i - start;
+	*pos = c.i;
+	return 0;
+}
+
+int
+json_object_next(const char *obj, size_t len, size_t *pos, const char **ret_key,
+	size_t *ret_klen, const char **ret_val, size_t *ret_vlen)
+{
+	struct cur c = { .p = obj, .len = len, .i = *pos };
+	size_t kstart, vstart;
+	int r;
+
+	r = iter_next(&c, pos, '{', '}');
+	if (r < 0)
+		return r;
+	if (c.p[c.i] != '"')
+		return -EINVAL;
+	kstart = c.i + 1;
+	if (skip_string(&c) < 0)
+		return -EINVAL;
+	*ret_key = obj + kstart;
+	*ret_klen = c.i - 1 - kstart;	/* raw (escapes not undone) */
+	skip_ws(&c);
+	if (c.i >= c.len || c.p[c.i] != ':')
+		return -EINVAL;
+	c.i++;
+	skip_ws(&c);
+	vstart = c.i;
+	if (skip_value(&c) < 0)
+		return -EINVAL;
+	*ret_val = obj + vstart;
+	*ret_vlen = c.i - vstart;
 	*pos = c.i;
 	return 0;
 }

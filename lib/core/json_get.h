@@ -39,4 +39,10 @@ int	json_get_raw(const char *obj, size_t len, const char *key, const char **ret_
 int	json_array_next(const char *arr, size_t len, size_t *pos, const char **ret_val,
 		size_t *ret_len);
 
+/* Iterate the members of the object obj[0..len) like json_array_next: each
+ * call gives the next key (raw, between its quotes, escapes not undone) and
+ * the raw text of its value. -ENOENT after the last, -EINVAL when malformed. */
+int	json_object_next(const char *obj, size_t len, size_t *pos, const char **ret_key,
+		size_t *ret_klen, const char **ret_val, size_t *ret_vlen);
+
 #endif

@@ -50,5 +50,8 @@ int	cmd_alerts(int argc, char **argv);
 int	cmd_status(int argc, char **argv);
 int	cmd_detect(int argc, char **argv);
 int	cmd_rules(int argc, char **argv);
+int	cmd_plan(int argc, char **argv);
+int	cmd_incident(int argc, char **argv);
+int	cmd_audit(int argc, char **argv);
 
 #endif

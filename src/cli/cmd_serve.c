@@ -39,9 +39,12 @@ serve_help(FILE *out)
 		"                      检测，告警存入数据库（yingji alerts 查看）；不给则不检测\n"
 		"  --suppress 时长     同一规则对同一地址（c-ip/src_ip/user）在此时长内只告警一次，\n"
 		"                      其后的命中计数，窗口结束时存为一条“续”告警（默认 10m；0 关闭）\n"
+		"  --plan FILE         应急预案（plan.yaml，见 docs/plan.md；配置键 plan）：告警和\n"
+		"                      代理事件归并为事件单，按预案分级、计时（初报、风险评估、\n"
+		"                      向主管部门报告）、逾期升级通知；不给则只存告警和事件\n"
 		"  --config FILE       配置文件：每行 键 = 值，键为 data、agents、http、\n"
 		"                      lost_after、heartbeat、token_ttl、max_queue、max_conns、\n"
-		"                      rules、suppress\n"
+		"                      rules、suppress、plan\n"
 		"  --verbose           输出调试日志\n"
 		"\n"
 		"日志以结构化的行写到标准错误（systemd 下进入 journald）。SIGTERM/SIGINT 停止。\n"
@@ -71,9 +74,14 @@ serve_help(FILE *out)
 		"  --suppress T        one alert per rule and address (c-ip/src_ip/user) within T;\n"
 		"                      the matches after it are counted and stored as one\n"
 		"                      \"continued\" alert when the window ends (default 10m; 0 off)\n"
+		"  --plan FILE         the emergency plan (plan.yaml, see docs/plan.md; config key\n"
+		"                      plan): alerts and agent events become incidents, graded\n"
+		"                      and timed by the plan (initial report, risk assessment,\n"
+		"                      report to the authority), escalated when late; without\n"
+		"                      it, alerts and events are only stored\n"
 		"  --config FILE       config file: key = value lines; keys data, agents, http,\n"
 		"                      lost_after, heartbeat, token_ttl, max_queue, max_conns,\n"
-		"                      rules, suppress\n"
+		"                      rules, suppress, plan\n"
 		"  --verbose           debug logging\n"
 		"\n"
 		"Logs are structured lines on stderr (journald under systemd). SIGTERM/SIGINT stop.\n"
@@ -94,6 +102,7 @@ cmd_serve(int argc, char **argv)
 		{ "max-queue", required_argument, NULL, 'q' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "suppress", required_argument, NULL, 's' },
+		{ "plan", required_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
@@ -148,6 +157,10 @@ cmd_serve(int argc, char **argv)
 			r = duration_parse(optarg, &o.suppress_ns);
 			if (r == 0 && o.suppress_ns < 0)
 				r = -EINVAL;
+			break;
+		case 'p':
+			free(o.plan_path);
+			o.plan_path = strdup(optarg);
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

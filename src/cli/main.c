@@ -23,6 +23,8 @@ static const struct {
 	{ "agent",	cmd_agent,	"吊销代理、向代理下发命令",
 		"revoke an agent, send an agent a command" },
 	{ "events",	cmd_events,	"查询或跟踪事件",	"query or follow events" },
+	{ "incident",	cmd_incident,	"事件单：查看、报告、评估、启动预案、分级、任务、导出报告",
+		"incidents: list, report, assess, activate, grade, tasks, export reports" },
 	{ "alerts",	cmd_alerts,	"查询或跟踪中心的检测告警",
 		"query or follow the centre's detection alerts" },
 	{ "token",	cmd_token,	"生成一次性代理登记令牌",
@@ -31,6 +33,10 @@ static const struct {
 		"run Sigma rules over log files" },
 	{ "rules",	cmd_rules,	"检查 Sigma 规则目录（加载、编译、拒绝原因）",
 		"check a Sigma rules directory (load, compile, reasons for refusals)" },
+	{ "plan",	cmd_plan,	"检查应急预案文件（plan.yaml）",
+		"check an emergency plan file (plan.yaml)" },
+	{ "audit",	cmd_audit,	"核验或列出审计链（在中心服务器上直接读取数据库）",
+		"verify or list the audit trail (reads the database on the centre's machine)" },
 };
 
 struct cli_global cli_global;

@@ -24,6 +24,7 @@
 #include "core/xalloc.h"
 #include "proto/token.h"
 #include "server/http/http.h"
+#include "server/incidents.h"
 #include "server/server_int.h"
 #include "tls/sha256.h"
 #include "core/banned.h"
@@ -115,12 +116,11 @@ path_is(const struct http_request *req, const char *p)
 	return req->path_len == strlen(p) && memcmp(req->path, p, req->path_len) == 0;
 }
 
-/* "/api/v1/agents/<id><suffix>" */
+/* "<prefix><id><suffix>" */
 static bool
-path_agent(const struct http_request *req, const char *suffix, int64_t *ret_id)
+path_id(const struct http_request *req, const char *prefix, const char *suffix, int64_t *ret_id)
 {
-	static const char prefix[] = "/api/v1/agents/";
-	size_t pl = sizeof(prefix) - 1, sl = strlen(suffix), i;
+	size_t pl = strlen(prefix), sl = strlen(suffix), i;
 	int64_t id = 0;
 
 	if (req->path_len <= pl + sl || memcmp(req->path, prefix, pl) != 0 ||
@@ -135,6 +135,13 @@ path_agent(const struct http_request *req, const char *suffix, int64_t *ret_id)
 		return false;
 	*ret_id = id;
 	return true;
+}
+
+/* "/api/v1/agents/<id><suffix>" */
+static bool
+path_agent(const struct http_request *req, const char *suffix, int64_t *ret_id)
+{
+	return path_id(req, "/api/v1/agents/", suffix, ret_id);
 }
 
 /* An integer query parameter within [lo, hi]; -ENOENT when absent. */
@@ -857,6 +864,78 @@ post_command(struct server *s, struct conn *c, const struct http_request *req, i
 	conn_update_events(s, c);
 }
 
+/* ---- incidents (incidents.h; the plan's steps are engine jobs) ---- */
+
+static void
+get_incidents(struct server *s, struct conn *c, const struct http_request *req)
+{
+	struct buf b;
+	int64_t after = 0, limit = 1000, open = 0;
+	int r;
+
+	if (((r = query_i64(req, "after", 0, INT64_MAX, &after)) < 0 && r != -ENOENT) ||
+		((r = query_i64(req, "limit", 1, EVENTS_LIMIT_MAX, &limit)) < 0 && r != -ENOENT) ||
+		((r = query_i64(req, "open", 0, 1, &open)) < 0 && r != -ENOENT)) {
+		respond_error(s, c, 400, "bad_request", "after, limit (1..10000), open (0|1)");
+		return;
+	}
+	buf_init(&b, EVENTS_BYTES_MAX);
+	r = incident_list_json(s->reader, s->plan, after, (unsigned)limit, open != 0, &b);
+	if (r < 0)
+		respond_error(s, c, 503, "store", strerror(-r));
+	else
+		respond(s, c, 200, "application/x-ndjson; charset=utf-8", b.data, b.len);
+	buf_release(&b);
+}
+
+static void
+get_incident(struct server *s, struct conn *c, int64_t id)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, EVENTS_BYTES_MAX);
+	r = incident_doc_json(s->reader, s->plan, id, &b);
+	if (r == -ENOENT)
+		respond_error(s, c, 404, "not_found", L("没有这个事件", "no such incident"));
+	else if (r < 0)
+		respond_error(s, c, 503, "store", strerror(-r));
+	else {
+		(void)buf_putc(&b, '\n');
+		respond_json(s, c, 200, &b);
+	}
+	buf_release(&b);
+}
+
+/* POST /api/v1/incidents/ID with {"action":...,"actor":...}: the id in the
+ * path wins over any in the body. */
+static void
+post_incident(struct server *s, struct conn *c, const struct http_request *req, int64_t id)
+{
+	struct job *job;
+	struct buf body;
+
+	if (s->plan == NULL) {
+		respond_error(s, c, 409, "no_plan", L("服务端未加载预案（yingji serve --plan FILE）",
+			"the server runs without a plan (yingji serve --plan FILE)"));
+		return;
+	}
+	if (req->body == NULL || req->body_len < 2 || req->body[0] != '{') {
+		respond_error(s, c, 400, "bad_request", L("请求体须为 JSON 对象", "the body must be a JSON object"));
+		return;
+	}
+	buf_init(&body, HTTP_MAX_BODY_DEFAULT + 64);
+	(void)buf_appendf(&body, "{\"id\":%lld,", (long long)id);
+	(void)buf_append(&body, req->body + 1, req->body_len - 1);
+	job = job_new(JOB_INCIDENT, c->id);
+	job->request = body.data;
+	job->request_len = body.len;
+	body.data = NULL;	/* handed over (buf_release would free it) */
+	c->park = PARK_JOB;
+	conn_update_events(s, c);
+	engine_submit(s->engine, job);
+}
+
 static void
 route(struct server *s, struct conn *c, const struct http_request *req)
 {
@@ -893,6 +972,17 @@ route(struct server *s, struct conn *c, const struct http_request *req)
 		if (req->method != HTTP_POST)
 			goto method;
 		post_token(s, c, req);
+	} else if (path_is(req, "/api/v1/incidents")) {
+		if (req->method != HTTP_GET)
+			goto method;
+		get_incidents(s, c, req);
+	} else if (path_id(req, "/api/v1/incidents/", "", &id)) {
+		if (req->method == HTTP_GET)
+			get_incident(s, c, id);
+		else if (req->method == HTTP_POST)
+			post_incident(s, c, req, id);
+		else
+			goto method;
 	} else if (path_agent(req, "/revoke", &id)) {
 		if (req->method != HTTP_POST)
 			goto method;
@@ -978,6 +1068,11 @@ api_job_done(struct server *s, struct job *job)
 	c = conn_get(s, job->conn_id);
 	if (c == NULL || c->kind != CONN_HTTP)
 		return;
+	if (job->kind == JOB_INCIDENT) {
+		(void)buf_putc(&job->response, '\n');
+		respond_json(s, c, job->http_status > 0 ? job->http_status : 503, &job->response);
+		return;
+	}
 	if (job->result < 0) {
 		if (job->kind == JOB_REVOKE && job->result == -EALREADY)
 			respond_error(s, c, 409, "already_revoked", L("该代理已被吊销",

@@ -21,6 +21,8 @@
 #include "detect/detector.h"
 #include "detect/record.h"
 #include "detect/sigma/rule.h"
+#include "server/incidents.h"
+#include "server/store/audit.h"
 #include "tls/pki.h"
 #include "core/banned.h"
 
@@ -52,6 +54,10 @@ struct engine {
 	struct record	 rec;
 	struct buf	 line;		/* a "log" event's line, unescaped */
 	struct buf	 alert_line;	/* the line kept with an alert, NUL-terminated */
+
+	/* The plan at work (NULL: no plan). */
+	struct incidents *inc;
+	int64_t		 next_tick_ns;	/* monotonic */
 };
 
 /* One event being run through the detector. */
@@ -71,6 +77,7 @@ job_new(enum job_kind kind, uint64_t conn_id)
 	job->kind = kind;
 	job->conn_id = conn_id;
 	buf_init(&job->cert, PKI_MAX_PEM);
+	buf_init(&job->response, 16u << 20);
 	return job;
 }
 
@@ -88,6 +95,8 @@ job_free(struct job *job)
 	free(job->updates);
 	free(job->csr);
 	buf_release(&job->cert);
+	buf_release(&job->response);
+	free(job->request);
 	explicit_bzero(job->token, sizeof(job->token));
 	free(job);
 }
@@ -159,6 +168,7 @@ on_alert(const struct alert *a, void *data)
 		.group = a->group,
 		.matched = a->matched,
 	};
+	int64_t alert_id = 0;
 	int r;
 
 	if (dc->error != 0)
@@ -177,7 +187,10 @@ on_alert(const struct alert *a, void *data)
 	} else {
 		row.time_ns = dc->now;	/* held back, its line is gone */
 	}
-	r = db_alert_insert(e->store, &row, NULL);
+	r = db_alert_insert(e->store, &row, &alert_id);
+	if (r == 0 && e->inc != NULL)
+		r = incidents_on_alert(e->inc, e->store, row.agent, row.rule_id, row.title,
+			row.level, row.count, alert_id, row.time_ns, dc->now);
 	if (r < 0)
 		dc->error = r;
 }
@@ -246,8 +259,11 @@ detection_expire(struct engine *e)
 	r = dc.error;
 	if (r == 0)
 		r = db_commit(e->store);
+	if (r == 0)
+		incidents_committed(e->inc);
 	if (r < 0) {
 		db_rollback(e->store);
+		incidents_rolled_back(e->inc);
 		log_warn("detect", "%s: %s", L("无法保存后续告警", "cannot store continued alerts"),
 			strerror(-r));
 	}
@@ -355,6 +371,12 @@ run_events(struct engine *e, struct job *job, int64_t now)
 		if (r < 0)
 			return r;
 		job->stored++;
+		if (e->inc != NULL) {
+			r = incidents_on_event(e->inc, e->store, it->agent, it->type, it->body,
+				it->body_len, db_last_insert_id(e->store), it->time_ns, now);
+			if (r < 0)
+				return r;
+		}
 		if (e->detector != NULL) {
 			r = detect_event(e, it, db_last_insert_id(e->store), now);
 			if (r < 0)
@@ -459,28 +481,57 @@ out:
 	return r;
 }
 
+/* What the admin token holder changes is in the audit chain too. */
+static int
+run_admin(struct engine *e, struct job *job, int64_t now)
+{
+	struct audit_head head;
+	char detail[128], object[64];
+	int r;
+
+	r = db_begin(e->store);
+	if (r < 0)
+		return r;
+	if (job->kind == JOB_REVOKE) {
+		r = db_agent_revoke(e->store, job->agent, now);
+		if (r == 0)
+			r = insert_server_event(e, "agent_revoked", job->agent, now, NULL);
+		snprintf(object, sizeof(object), "agent/%lld", (long long)job->agent);
+		snprintf(detail, sizeof(detail), "{}");
+		if (r == 0)
+			r = audit_append(e->store, now, "admin", "agent.revoke", object, detail, &head);
+	} else {
+		r = db_token_add(e->store, job->token_hash, now, job->expires_ns);
+		snprintf(detail, sizeof(detail), "{\"expires_ns\":%lld}", (long long)job->expires_ns);
+		if (r == 0)
+			r = audit_append(e->store, now, "admin", "token.create", "token", detail, &head);
+	}
+	if (r == 0)
+		r = db_commit(e->store);
+	if (r < 0) {
+		db_rollback(e->store);
+		return r;
+	}
+	if (e->cfg->audit_head_path != NULL && (r = audit_head_write(e->cfg->audit_head_path,
+		&head)) < 0)
+		log_warn("audit", "%s %s: %s", L("无法写入审计链头文件", "cannot write the audit head"),
+			e->cfg->audit_head_path, strerror(-r));
+	return 0;
+}
+
 static int
 run_one(struct engine *e, struct job *job, int64_t now)
 {
-	int r;
-
 	switch (job->kind) {
 	case JOB_ENROLL:
 		return run_enroll(e, job, now);
 	case JOB_REVOKE:
-		r = db_begin(e->store);
-		if (r < 0)
-			return r;
-		r = db_agent_revoke(e->store, job->agent, now);
-		if (r == 0)
-			r = insert_server_event(e, "agent_revoked", job->agent, now, NULL);
-		if (r == 0)
-			r = db_commit(e->store);
-		if (r < 0)
-			db_rollback(e->store);
-		return r;
 	case JOB_TOKEN:
-		return db_token_add(e->store, job->token_hash, now, job->expires_ns);
+		return run_admin(e, job, now);
+	case JOB_INCIDENT:
+		incidents_request(e->inc, e->store, job->request, job->request_len, now,
+			&job->response, &job->http_status);
+		return 0;
 	case JOB_EVENTS:
 		break;
 	}
@@ -571,6 +622,12 @@ engine_main(void *arg)
 		while (e->head == NULL && !e->stopping) {
 			struct timespec ts;
 
+			if (e->inc != NULL && now_monotonic_ns() >= e->next_tick_ns) {
+				pthread_mutex_unlock(&e->mu);
+				e->next_tick_ns = incidents_tick(e->inc, e->store, now_realtime_ns());
+				pthread_mutex_lock(&e->mu);
+				continue;
+			}
 			/* Idle: report the rest of attacks whose windows have ended. */
 			if (e->detector != NULL && now_monotonic_ns() >= e->next_expire_ns) {
 				pthread_mutex_unlock(&e->mu);
@@ -579,7 +636,15 @@ engine_main(void *arg)
 				continue;
 			}
 			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_sec += 1;
+			if (e->inc != NULL) {
+				ts.tv_nsec += 250000000;
+				if (ts.tv_nsec >= 1000000000) {
+					ts.tv_sec++;
+					ts.tv_nsec -= 1000000000;
+				}
+			} else {
+				ts.tv_sec += 1;
+			}
 			(void)pthread_cond_timedwait(&e->wake, &e->mu, &ts);
 		}
 		if (e->head == NULL)
@@ -587,6 +652,9 @@ engine_main(void *arg)
 		batch = take_batch(e, &items, &bytes);
 		pthread_mutex_unlock(&e->mu);
 
+		/* Busy: the clocks still run. */
+		if (e->inc != NULL && now_monotonic_ns() >= e->next_tick_ns)
+			e->next_tick_ns = incidents_tick(e->inc, e->store, now_realtime_ns());
 		now = now_realtime_ns();
 		if (batch->kind != JOB_EVENTS) {
 			batch->result = run_one(e, batch, now);
@@ -600,9 +668,12 @@ engine_main(void *arg)
 			r = run_events(e, j, now);
 		if (r == 0)
 			r = db_commit(e->store);
+		if (r == 0)
+			incidents_committed(e->inc);
 		pthread_mutex_lock(&e->mu);
 		if (r < 0) {
 			db_rollback(e->store);
+			incidents_rolled_back(e->inc);
 			put_back(e, batch);
 			if (e->error != r)
 				log_error("store", "cannot commit (%zu events waiting): %s (%s); "
@@ -658,6 +729,11 @@ engine_start(const struct engine_config *cfg, struct engine **ret)
 	r = detection_setup(e);
 	if (r < 0)
 		goto out;
+	if (cfg->plan != NULL) {
+		r = incidents_new(cfg->plan, e->store, cfg->audit_head_path, &e->inc);
+		if (r < 0)
+			goto out;
+	}
 	e->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (e->done_fd < 0) {
 		r = -errno;
@@ -674,6 +750,7 @@ engine_start(const struct engine_config *cfg, struct engine **ret)
 	e = NULL;
 out:
 	if (e != NULL) {
+		incidents_free(e->inc);
 		detection_release(e);
 		db_close(e->store);
 		if (e->done_fd >= 0)
@@ -705,6 +782,7 @@ engine_stop(struct engine *e)
 		e->done = j->next;
 		job_free(j);
 	}
+	incidents_free(e->inc);
 	detection_release(e);
 	db_close(e->store);
 	close(e->done_fd);
@@ -778,4 +856,10 @@ engine_commits(struct engine *e)
 	n = e->commits;
 	pthread_mutex_unlock(&e->mu);
 	return n;
+}
+
+const struct plan *
+engine_plan(const struct engine *e)
+{
+	return e->cfg->plan;
 }

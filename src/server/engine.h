@@ -23,6 +23,7 @@
 
 #include "core/buf.h"
 #include "proto/token.h"
+#include "plan/plan.h"
 #include "server/store/db.h"
 
 enum job_kind {
@@ -30,6 +31,7 @@ enum job_kind {
 	JOB_ENROLL,	/* use a token, create an agent, sign its CSR */
 	JOB_REVOKE,
 	JOB_TOKEN,	/* store a new enrollment token's hash */
+	JOB_INCIDENT,	/* a person's step on an incident (incidents.h) */
 };
 
 struct ingest_item {
@@ -77,6 +79,12 @@ struct job {
 	/* JOB_TOKEN */
 	int64_t		 expires_ns;
 	char		 token[TOKEN_STR_LEN + 1];
+
+	/* JOB_INCIDENT: the request (JSON) in, the answer and its status out */
+	char		*request;
+	size_t		 request_len;
+	struct buf	 response;
+	int		 http_status;
 };
 
 struct engine;
@@ -88,6 +96,8 @@ struct engine_config {
 	const char *const *rule_dirs;	/* Sigma rule directories; none: no detection */
 	size_t		 nrule_dirs;
 	int64_t		 suppress_ns;	/* one alert per rule and address within this */
+	const struct plan *plan;	/* NULL: no incidents (alerts and events only) */
+	const char	*audit_head_path;
 };
 
 int	engine_start(const struct engine_config *cfg, struct engine **ret);
@@ -116,6 +126,8 @@ struct job *engine_take_done(struct engine *e);
 uint64_t engine_queued_bytes(struct engine *e);
 int	engine_error(struct engine *e);
 uint64_t engine_commits(struct engine *e);
+/* The plan in use (NULL: none). */
+const struct plan *engine_plan(const struct engine *e);
 /* Whether detection runs, and how many rules (plain, correlation) are in
  * use (fixed at start). */
 bool	engine_detection(const struct engine *e, size_t *ret_rules, size_t *ret_correlations);

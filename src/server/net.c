@@ -28,6 +28,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "core/xalloc.h"
+#include "plan/plan.h"
 #include "server/server_int.h"
 #include "server/http/http.h"
 #include "core/banned.h"
@@ -58,6 +59,8 @@ server_opts_release(struct server_opts *o)
 	for (size_t i = 0; i < o->nrule_dirs; i++)
 		free((char *)o->rule_dirs[i]);
 	o->nrule_dirs = 0;
+	free(o->plan_path);
+	o->plan_path = NULL;
 }
 
 int
@@ -113,6 +116,9 @@ server_opts_load(struct server_opts *o, const char *path, char **ret_datadir)
 			o->max_conns = (unsigned)n;
 		} else if (strcmp(e->key, "rules") == 0) {
 			r = server_opts_add_rules(o, e->value);
+		} else if (strcmp(e->key, "plan") == 0) {
+			free(o->plan_path);
+			o->plan_path = xstrdup(e->value);
 		} else {
 			fprintf(stderr, "yingji: %s:%u: %s '%s'\n", path, e->line,
 				L("未知的配置项", "unknown key"), e->key);
@@ -642,6 +648,25 @@ server_setup(struct server *s)
 	s->ecfg.rule_dirs = s->o->rule_dirs;
 	s->ecfg.nrule_dirs = s->o->nrule_dirs;
 	s->ecfg.suppress_ns = s->o->suppress_ns;
+	s->audit_head_path = xasprintf("%s/audit.head", s->o->datadir);
+	s->ecfg.audit_head_path = s->audit_head_path;
+	if (s->o->plan_path != NULL) {
+		struct plan_errors errs;
+
+		r = plan_load(s->o->plan_path, &s->plan, &errs);
+		if (r < 0) {
+			for (size_t i = 0; i < errs.n; i++)
+				log_error("plan", "%s:%u: %s", s->o->plan_path, errs.items[i].line,
+					errs.items[i].msg);
+			log_error("plan", "%s %s (yingji plan check %s)",
+				L("预案文件无效，未启动：", "the plan is not valid, not starting:"),
+				s->o->plan_path, s->o->plan_path);
+			return r;
+		}
+		s->ecfg.plan = s->plan;
+		log_info("plan", "%s %s (%s)", L("已加载预案", "plan loaded"), s->o->plan_path,
+			s->plan->name);
+	}
 	r = engine_start(&s->ecfg, &s->engine);
 	if (r < 0) {
 		log_error("serve", "%s %s: %s", L("无法打开数据库", "cannot open the database"),
@@ -808,6 +833,8 @@ out:
 	api_shutdown(&s);
 	engine_stop(s.engine);
 	db_close(s.reader);
+	plan_free(s.plan);
+	free(s.audit_head_path);
 	tls_ctx_free(s.agent_tls);
 	tls_ctx_free(s.http_tls);
 	int fds[] = { s.epfd, s.sigfd, s.timerfd, s.agent_lfd, s.http_lfd };

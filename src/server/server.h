@@ -26,6 +26,9 @@ struct server_opts {
 	 * detection). Allocated strings, freed by server_opts_release. */
 	const char	*rule_dirs[SERVER_MAX_RULE_DIRS];
 	size_t		 nrule_dirs;
+	/* The emergency plan (--plan, config key plan; NULL: no incidents).
+	 * Allocated, freed by server_opts_release. */
+	char		*plan_path;
 };
 
 void	server_opts_init(struct server_opts *o);
@@ -33,7 +36,7 @@ void	server_opts_release(struct server_opts *o);	/* frees rule_dirs */
 /* Adds a rule directory (copied); -E2BIG past SERVER_MAX_RULE_DIRS. */
 int	server_opts_add_rules(struct server_opts *o, const char *dir);
 /* Apply a config file's keys (data, agents, http, lost_after, heartbeat,
- * token_ttl, max_queue, max_conns, rules (repeatable)). Prints what is wrong. */
+ * token_ttl, max_queue, max_conns, rules (repeatable), plan). Prints what is wrong. */
 int	server_opts_load(struct server_opts *o, const char *path, char **ret_datadir);
 /* Runs until SIGTERM/SIGINT. Returns 0 or -errno (already reported). */
 int	server_run(const struct server_opts *o);

@@ -78,6 +78,8 @@ struct server {
 	struct engine		*engine;
 	struct engine_config	 ecfg;
 	struct db		*reader;
+	struct plan		*plan;		/* NULL: no incidents */
+	char			*audit_head_path;
 	struct tls_ctx		*agent_tls, *http_tls;
 	int			 epfd, sigfd, timerfd, agent_lfd, http_lfd;
 	struct bmap		 conns;		/* id -> struct conn */

@@ -291,6 +291,54 @@ deep_nesting_costs_no_stack(void **state)
 	free(text);
 }
 
+/* Iterating members and elements: keys raw, values raw, the end said, a
+ * malformed object refused, never read past len. */
+static void
+iterates_objects_and_arrays(void **state)
+{
+	static const char obj[] = " { \"a\" : 1, \"b\\\"c\":{\"x\":[1,2]} ,\"d\":\"s\"} ";
+	static const char arr[] = "[ 1, \"two\", {\"three\":3} ]";
+	const char *k, *v;
+	size_t pos = 0, kl, vl, n = 0;
+	int r;
+
+	(void)state;
+	while ((r = json_object_next(obj, strlen(obj), &pos, &k, &kl, &v, &vl)) == 0) {
+		if (n == 0) {
+			assert_int_equal(kl, 1);
+			assert_memory_equal(k, "a", 1);
+			assert_int_equal(vl, 1);
+			assert_memory_equal(v, "1", 1);
+		} else if (n == 1) {
+			assert_int_equal(kl, 4);		/* raw: b\"c */
+			assert_int_equal(vl, strlen("{\"x\":[1,2]}"));
+		} else {
+			assert_memory_equal(k, "d", 1);
+			assert_memory_equal(v, "\"s\"", 3);
+		}
+		n++;
+	}
+	assert_int_equal(r, -ENOENT);
+	assert_int_equal(n, 3);
+	pos = n = 0;
+	while ((r = json_array_next(arr, strlen(arr), &pos, &v, &vl)) == 0)
+		n++;
+	assert_int_equal(r, -ENOENT);
+	assert_int_equal(n, 3);
+	pos = 0;
+	assert_int_equal(json_object_next("[1]", 3, &pos, &k, &kl, &v, &vl), -EINVAL);
+	pos = 0;
+	assert_int_equal(json_object_next("{1:2}", 5, &pos, &k, &kl, &v, &vl), -EINVAL);
+	pos = 0;
+	assert_int_equal(json_object_next("{\"a\" 2}", 7, &pos, &k, &kl, &v, &vl), -EINVAL);
+	pos = 0;
+	assert_int_equal(json_object_next("{\"a\":", 5, &pos, &k, &kl, &v, &vl), -EINVAL);
+	pos = 0;
+	assert_int_equal(json_object_next("{}", 2, &pos, &k, &kl, &v, &vl), -ENOENT);
+	pos = 0;
+	assert_int_equal(json_object_next("{", 1, &pos, &k, &kl, &v, &vl), -EINVAL);
+}
+
 int
 main(void)
 {
@@ -305,6 +353,7 @@ main(void)
 		cmocka_unit_test(truncated_input_never_reads_past_len),
 		cmocka_unit_test(string_over_the_cap_is_e2big),
 		cmocka_unit_test(deep_nesting_costs_no_stack),
+		cmocka_unit_test(iterates_objects_and_arrays),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@
 
 _Static_assert(WIRE_LANES == 2, "the agents table has one acked column per lane");
 
-#define SCHEMA_VERSION	2
+#define SCHEMA_VERSION	3
 #define QUERY_LIMIT_MAX	10000
 
 static const char schema_sql[] =
@@ -92,6 +93,95 @@ static const char schema_v2_sql[] =
 	" continued INTEGER NOT NULL DEFAULT 0);"	/* the counted rest of an earlier alert */
 	"CREATE INDEX IF NOT EXISTS alerts_agent_id ON alerts(agent, id);"
 	"PRAGMA user_version = 2;";
+
+/* Version 3: the emergency plan at work (incidents, their timeline,
+ * reports, tasks, accountability flags, the notification outbox and
+ * delivery log) and the hash-chained audit trail. Times are UTC ns. */
+static const char schema_v3_sql[] =
+	"CREATE TABLE IF NOT EXISTS incidents ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" agent INTEGER NOT NULL,"		/* 0: not one host */
+	" category INTEGER NOT NULL,"		/* incident/category.h index */
+	" subcategory INTEGER NOT NULL,"
+	" grade INTEGER NOT NULL,"		/* enum plan_grade */
+	" grade_manual INTEGER NOT NULL DEFAULT 0,"	/* set by a person: the engine no longer proposes */
+	" state INTEGER NOT NULL,"		/* enum incident_state */
+	" title TEXT NOT NULL,"
+	" detected_ns INTEGER NOT NULL,"
+	" last_signal_ns INTEGER NOT NULL,"
+	" signals INTEGER NOT NULL DEFAULT 1,"
+	" report_due_ns INTEGER NOT NULL,"
+	" assess_due_ns INTEGER NOT NULL,"
+	" authority_due_ns INTEGER NOT NULL DEFAULT 0,"	/* 0: statutory clock not running */
+	" summary_due_ns INTEGER NOT NULL DEFAULT 0,"
+	" late INTEGER NOT NULL DEFAULT 0,"	/* bit per deadline (incident.h); never cleared */
+	" escalated INTEGER NOT NULL DEFAULT 0,"	/* escalation steps already notified */
+	" measures TEXT NOT NULL DEFAULT '{}',"	/* JSON: measured values for grading */
+	" down_since_ns INTEGER NOT NULL DEFAULT 0,"	/* portal/host unavailable since; 0: up */
+	" closed_ns INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS incidents_open ON incidents(agent, category, state);"
+	"CREATE TABLE IF NOT EXISTS incident_log ("	/* the timeline */
+	" id INTEGER PRIMARY KEY,"
+	" incident INTEGER NOT NULL,"
+	" time_ns INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"			/* member id, or \"system\" */
+	" kind TEXT NOT NULL,"			/* signal, transition, grade, report, task, flag, notify, note */
+	" text TEXT NOT NULL,"
+	" ref INTEGER NOT NULL DEFAULT 0);"	/* alert/event/report/task id where it applies */
+	"CREATE INDEX IF NOT EXISTS incident_log_incident ON incident_log(incident, id);"
+	"CREATE TABLE IF NOT EXISTS reports ("
+	" id INTEGER PRIMARY KEY,"
+	" incident INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"			/* initial, followup, supplementary, assessment, authority, investigation, summary */
+	" version INTEGER NOT NULL DEFAULT 1,"
+	" filed_ns INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" body TEXT NOT NULL,"			/* JSON object of the report's fields */
+	" sha256 TEXT NOT NULL,"		/* of body, as filed */
+	" late INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX IF NOT EXISTS reports_incident ON reports(incident, id);"
+	"CREATE TABLE IF NOT EXISTS tasks ("
+	" id INTEGER PRIMARY KEY,"
+	" incident INTEGER NOT NULL,"
+	" title TEXT NOT NULL,"
+	" role TEXT,"
+	" assignee TEXT,"
+	" due_ns INTEGER NOT NULL DEFAULT 0,"
+	" done_ns INTEGER NOT NULL DEFAULT 0,"
+	" done_by TEXT);"
+	"CREATE INDEX IF NOT EXISTS tasks_incident ON tasks(incident, id);"
+	"CREATE TABLE IF NOT EXISTS flags ("	/* accountability */
+	" id INTEGER PRIMARY KEY,"
+	" incident INTEGER NOT NULL,"
+	" kind TEXT NOT NULL,"
+	" time_ns INTEGER NOT NULL,"
+	" text TEXT NOT NULL,"
+	" evidence TEXT NOT NULL DEFAULT '{}',"
+	" UNIQUE(incident, kind, evidence));"
+	"CREATE TABLE IF NOT EXISTS notifications ("	/* outbox and delivery log */
+	" id INTEGER PRIMARY KEY,"
+	" incident INTEGER NOT NULL,"		/* 0: not about one incident (audit anchor) */
+	" channel TEXT NOT NULL,"
+	" recipients TEXT NOT NULL DEFAULT '',"
+	" subject TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" created_ns INTEGER NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued',"	/* queued, sent, failed */
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_ns INTEGER NOT NULL DEFAULT 0,"
+	" error TEXT);"
+	"CREATE INDEX IF NOT EXISTS notifications_state ON notifications(state, id);"
+	"CREATE TABLE IF NOT EXISTS audit ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" time_ns INTEGER NOT NULL,"
+	" actor TEXT NOT NULL,"
+	" action TEXT NOT NULL,"
+	" object TEXT NOT NULL,"
+	" detail TEXT NOT NULL,"		/* JSON object */
+	" prev TEXT NOT NULL,"			/* hash of the record before (64 zeros for the first) */
+	" hash TEXT NOT NULL);"			/* SHA-256 hex over prev and this record (audit.h) */
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+	"PRAGMA user_version = 3;";
 
 /* Pragmas for every connection; journal_mode is set apart (writer only). */
 static const char pragmas_sql[] =
@@ -181,12 +271,27 @@ enum {
 	QF_COMBOS = 1 << 4,
 };
 
+/* db_exec/db_query: statements cached by the address of their SQL text
+ * (callers pass string literals), so each is prepared once per connection. */
+#define SQL_CACHE_MAX	128
+
+struct sql_cached {
+	const char	*sql;
+	sqlite3_stmt	*st;
+};
+
 struct db {
 	sqlite3		*db;
 	bool		 read_only;
 	sqlite3_stmt	*st[ST_COUNT];
 	sqlite3_stmt	*query[QF_COMBOS];
+	struct sql_cached cache[SQL_CACHE_MAX];
+	size_t		 ncache;
 	char		 errmsg[256];
+};
+
+struct db_row {
+	sqlite3_stmt	*st;
 };
 
 /* Records what SQLite said and turns the result code into -errno. */
@@ -324,8 +429,12 @@ schema_setup(struct db *s)
 		r = exec_sql(s, schema_sql);
 		if (r == 0)
 			r = exec_sql(s, schema_v2_sql);
-	} else if (version == 1) {
-		r = exec_sql(s, schema_v2_sql);
+		if (r == 0)
+			r = exec_sql(s, schema_v3_sql);
+	} else if (version == 1 || version == 2) {
+		r = version == 1 ? exec_sql(s, schema_v2_sql) : 0;
+		if (r == 0)
+			r = exec_sql(s, schema_v3_sql);
 	} else if (version != SCHEMA_VERSION) {
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			"database schema version %d, this program knows %d", version,
@@ -463,6 +572,8 @@ db_close(struct db *s)
 		sqlite3_finalize(s->st[i]);
 	for (size_t i = 0; i < QF_COMBOS; i++)
 		sqlite3_finalize(s->query[i]);
+	for (size_t i = 0; i < s->ncache; i++)
+		sqlite3_finalize(s->cache[i].st);
 	sqlite3_close_v2(s->db);	/* accepts NULL */
 	free(s);
 }
@@ -1033,4 +1144,166 @@ db_token_use(struct db *s, const uint8_t hash[32], int64_t now_ns, int64_t agent
 		r = rc == SQLITE_DONE ? -ENOENT : store_fail(s, rc);
 	stmt_done(st);
 	return r;
+}
+
+/* ---- plain SQL for the other store files (db.h: db_exec, db_query) ---- */
+
+static int
+sql_statement(struct db *s, const char *sql, sqlite3_stmt **ret)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].sql == sql) {
+			*ret = s->cache[i].st;
+			return 0;
+		}
+	}
+	rc = sqlite3_prepare_v3(s->db, sql, -1,
+		s->ncache < SQL_CACHE_MAX ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
+	if (rc != SQLITE_OK)
+		return store_fail(s, rc);
+	if (s->ncache < SQL_CACHE_MAX) {
+		s->cache[s->ncache].sql = sql;
+		s->cache[s->ncache].st = st;
+		s->ncache++;
+	}
+	*ret = st;
+	return 0;
+}
+
+static void
+sql_release(struct db *s, sqlite3_stmt *st)
+{
+	for (size_t i = 0; i < s->ncache; i++) {
+		if (s->cache[i].st == st) {
+			stmt_done(st);
+			return;
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static int
+sql_bind(struct db *s, sqlite3_stmt *st, const char *binds, va_list ap)
+{
+	const char *t;
+	const void *p;
+	size_t n;
+	int i = 1, rc = SQLITE_OK;
+
+	for (const char *b = binds != NULL ? binds : ""; *b != '\0'; b++, i++) {
+		switch (*b) {
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 't':
+			t = va_arg(ap, const char *);
+			rc = t != NULL ? sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC) :
+				sqlite3_bind_null(st, i);
+			break;
+		case 'b':
+			p = va_arg(ap, const void *);
+			n = va_arg(ap, size_t);
+			if (n > INT_MAX)
+				return -E2BIG;
+			rc = sqlite3_bind_blob(st, i, p, (int)n, SQLITE_STATIC);
+			break;
+		case 'n':
+			rc = sqlite3_bind_null(st, i);
+			break;
+		default:
+			snprintf(s->errmsg, sizeof(s->errmsg), "bad bind letter '%c'", *b);
+			return -EINVAL;
+		}
+		if (rc != SQLITE_OK)
+			return store_fail(s, rc);
+	}
+	return 0;
+}
+
+int
+db_exec(struct db *s, const char *sql, const char *binds, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, r;
+
+	r = sql_statement(s, sql, &st);
+	if (r < 0)
+		return r;
+	va_start(ap, binds);
+	r = sql_bind(s, st, binds, ap);
+	va_end(ap);
+	if (r == 0) {
+		rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			r = store_fail(s, rc);
+	}
+	sql_release(s, st);
+	return r;
+}
+
+int
+db_query(struct db *s, const char *sql, db_row_cb cb, void *data, const char *binds, ...)
+{
+	struct db_row row;
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc, r;
+
+	r = sql_statement(s, sql, &st);
+	if (r < 0)
+		return r;
+	va_start(ap, binds);
+	r = sql_bind(s, st, binds, ap);
+	va_end(ap);
+	row.st = st;
+	while (r == 0) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			r = store_fail(s, rc);
+			break;
+		}
+		r = cb(&row, data);
+		if (r > 0) {
+			r = 0;
+			break;
+		}
+	}
+	sql_release(s, st);
+	return r;
+}
+
+int64_t
+db_row_int(const struct db_row *row, int col)
+{
+	return sqlite3_column_int64(row->st, col);
+}
+
+const char *
+db_row_text(const struct db_row *row, int col)
+{
+	return (const char *)sqlite3_column_text(row->st, col);
+}
+
+size_t
+db_row_len(const struct db_row *row, int col)
+{
+	return (size_t)sqlite3_column_bytes(row->st, col);
+}
+
+bool
+db_row_null(const struct db_row *row, int col)
+{
+	return sqlite3_column_type(row->st, col) == SQLITE_NULL;
+}
+
+int
+db_changes(struct db *s)
+{
+	return sqlite3_changes(s->db);
 }

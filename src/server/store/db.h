@@ -151,4 +151,21 @@ int	db_token_add(struct db *s, const uint8_t hash[32], int64_t created_ns,
 int	db_token_use(struct db *s, const uint8_t hash[32], int64_t now_ns,
 		int64_t agent_id);
 
+/* ---- plain SQL, for the other files of src/server/store ----
+ * SQL text must be a string literal (statements are cached by its address).
+ * binds: one letter per parameter, in order: 'i' int64_t, 't' const char *
+ * (NULL binds NULL), 'b' const void *, size_t (a blob), 'n' NULL. Strings are
+ * bound without copying: they must live until the call returns. */
+int	db_exec(struct db *s, const char *sql, const char *binds, ...);
+struct db_row;
+/* cb as for db_events_query (0 go on, > 0 stop, < 0 error, returned). Column
+ * values are valid during the callback only. */
+typedef int (*db_row_cb)(const struct db_row *row, void *data);
+int	db_query(struct db *s, const char *sql, db_row_cb cb, void *data, const char *binds, ...);
+int64_t	db_row_int(const struct db_row *row, int col);
+const char *db_row_text(const struct db_row *row, int col);	/* NULL for NULL */
+size_t	db_row_len(const struct db_row *row, int col);
+bool	db_row_null(const struct db_row *row, int col);
+int	db_changes(struct db *s);	/* rows changed by the last statement */
+
 #endif
