@@ -164,7 +164,7 @@ run(const char *dir, const struct plan *plan, bool with_incidents, int rate, int
 			r = db_alert_insert(s, &a, &id);
 			if (r == 0 && im != NULL)
 				r = incidents_on_alert(im, s, a.agent, a.rule_id, a.title, a.level, 1,
-					id, a.time_ns, a.received_ns);
+					NULL, NULL, id, a.time_ns, a.received_ns);
 		}
 		if (r == 0)
 			r = db_commit(s);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh - Yingji's benchmarks, our figure beside the peer's from the same run.
-# Usage: bench/run.sh [scan] [tamper] [idle] [server] [detect] [incidents]   (default: all)
+# Usage: bench/run.sh [scan] [tamper] [idle] [server] [detect] [incidents] [respond]   (default: all)
 # Environment (see bench/README.md): BENCH_DIR, BENCH_FILES, BENCH_TOTAL_MB,
 # BENCH_RUNS, BENCH_TAMPERS, BENCH_TAMPER_FILES, BENCH_PACE_US, BENCH_IDLE_SECONDS.
 # Prints figures only: nothing here asserts a target.
@@ -8,11 +8,11 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(scan tamper idle server detect incidents)
+[ ${#parts[@]} -gt 0 ] || parts=(scan tamper idle server detect incidents respond)
 for p in "${parts[@]}"; do
 	case $p in
-	scan | tamper | idle | server | detect | incidents) ;;
-	*) say "usage: bench/run.sh [scan] [tamper] [idle] [server] [detect] [incidents]"; exit 2 ;;
+	scan | tamper | idle | server | detect | incidents | respond) ;;
+	*) say "usage: bench/run.sh [scan] [tamper] [idle] [server] [detect] [incidents] [respond]"; exit 2 ;;
 	esac
 done
 

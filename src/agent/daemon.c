@@ -1,8 +1,11 @@
 /* daemon.c - the agent's main loop: watcher, guards, folding, status, control. */
 #include "agent/daemon.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +28,7 @@
 #include "agent/guard/watch.h"
 #include "agent/journal/journal.h"
 #include "agent/logs/logs.h"
+#include "agent/responder/responder.h"
 #include "agent/state.h"
 #include "agent/transport/enrollment.h"
 #include "agent/transport/shipper.h"
@@ -56,6 +60,8 @@ struct daemon {
 	struct journal_writer		*writer;
 	struct enrollment		 enrollment;
 	struct shipper			*shipper;	/* NULL when not enrolled */
+	struct responder		*responder;	/* NULL when not enrolled or no nftables */
+	pthread_mutex_t			 respond_mu;	/* the shipper's thread and ours */
 	struct logs			*logs;		/* NULL without --log */
 	const struct watcher_ops	*wops;
 	struct watcher			*watcher;
@@ -640,10 +646,73 @@ emit_agent(struct daemon *d, enum event_type type, const char *detail)
 	daemon_record(d, &ev);
 }
 
+/* ---- first response (the responder, src/agent/respond) ---- */
+
+/* The shipper's thread: one "respond" command from the centre. */
+static void
+respond_command(void *data, const char *json, size_t len, struct buf *out)
+{
+	struct daemon *d = data;
+
+	pthread_mutex_lock(&d->respond_mu);
+	if (d->responder != NULL)
+		responder_handle(d->responder, json, len, out);
+	else
+		(void)buf_puts(out, "{\"ok\":false,\"state\":\"failed\",\"error\":"
+			"\"the responder is not available (nftables?)\"}");
+	pthread_mutex_unlock(&d->respond_mu);
+}
+
+/* The centre's addresses (from the enrollment's host:port) are the allow
+ * list no block may cover, so that no response ever cuts the agent off. */
+static void
+open_responder(struct daemon *d)
+{
+	char host[256], addrs[8][64];
+	const char *allow[8];
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+	const char *colon;
+	size_t n = 0, hl;
+	int r;
+
+	snprintf(host, sizeof(host), "%s", d->enrollment.server);
+	if (host[0] == '[') {
+		colon = strchr(host, ']');
+		hl = colon != NULL ? (size_t)(colon - host - 1) : 0;
+		memmove(host, host + 1, hl);
+	} else {
+		colon = strrchr(host, ':');
+		hl = colon != NULL ? (size_t)(colon - host) : strlen(host);
+	}
+	host[hl] = '\0';
+	if (getaddrinfo(host, NULL, &hints, &res) == 0) {
+		for (ai = res; ai != NULL && n < 8; ai = ai->ai_next) {
+			void *a = ai->ai_family == AF_INET ?
+				(void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr :
+				(void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+
+			if (inet_ntop(ai->ai_family, a, addrs[n], sizeof(addrs[n])) != NULL) {
+				allow[n] = addrs[n];
+				n++;
+			}
+		}
+		freeaddrinfo(res);
+	}
+	r = responder_open(d->statefd, allow, n, &d->responder);
+	if (r < 0) {
+		d->responder = NULL;
+		log_warn("respond", "%s: %s", L("先期处置模块不可用（nftables？），处置请求将被回报为失败",
+			"the responder is not available (nftables?); response requests will fail"),
+			strerror(-r));
+	}
+}
+
 int
 daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .statefd = -1, .lockfd = -1, .quarantinefd = -1 };
+
+	pthread_mutex_init(&d.respond_mu, NULL);
 	struct journal_opts jopts = { .max_bytes = o->journal_max_bytes };
 	struct watch_sink sink = { .hit = on_hit, .overflow = on_overflow, .data = &d };
 	struct epoll_event ev;
@@ -716,8 +785,10 @@ daemon_run(const struct daemon_opts *o)
 	r = enrollment_load(d.statefd, o->state, &d.enrollment);
 	if (r == 0) {
 		struct shipper_opts so = { .statefd = d.statefd, .journal = d.journal,
-			.enrollment = &d.enrollment, .bulk_rate = o->bulk_rate };
+			.enrollment = &d.enrollment, .bulk_rate = o->bulk_rate,
+			.respond = respond_command, .respond_data = &d };
 
+		open_responder(&d);
 		r = shipper_start(&so, &d.shipper);
 		if (r < 0) {
 			log_error("agent", "%s: %s", L("无法启动向中心的传输（证书？）",
@@ -853,6 +924,11 @@ daemon_run(const struct daemon_opts *o)
 
 				(void)!read(timerfd, &ticks, sizeof(ticks));
 				expire_folds(&d);
+				if (d.responder != NULL) {
+					pthread_mutex_lock(&d.respond_mu);
+					(void)responder_tick(d.responder, now_realtime_ns());
+					pthread_mutex_unlock(&d.respond_mu);
+				}
 				check_maintenance(&d, false);
 				check_guards(&d);
 				check_journal(&d);
@@ -905,6 +981,8 @@ out:
 		shipper_stop(d.shipper, 3000);
 	}
 	journal_writer_stop(d.writer);
+	responder_close(d.responder);
+	pthread_mutex_destroy(&d.respond_mu);
 	journal_close(d.journal);
 	store_free(d.store);
 	if (ctlfd >= 0) {

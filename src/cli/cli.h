@@ -52,6 +52,7 @@ int	cmd_detect(int argc, char **argv);
 int	cmd_rules(int argc, char **argv);
 int	cmd_plan(int argc, char **argv);
 int	cmd_incident(int argc, char **argv);
+int	cmd_respond(int argc, char **argv);
 int	cmd_audit(int argc, char **argv);
 
 #endif

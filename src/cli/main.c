@@ -25,6 +25,8 @@ static const struct {
 	{ "events",	cmd_events,	"查询或跟踪事件",	"query or follow events" },
 	{ "incident",	cmd_incident,	"事件单：查看、报告、评估、启动预案、分级、任务、导出报告",
 		"incidents: list, report, assess, activate, grade, tasks, export reports" },
+	{ "respond",	cmd_respond,	"先期处置：封禁地址、隔离主机、下线网站、隔离文件、结束进程、锁定账号",
+		"first response: block, isolate, offline, quarantine, kill, lock an account" },
 	{ "alerts",	cmd_alerts,	"查询或跟踪中心的检测告警",
 		"query or follow the centre's detection alerts" },
 	{ "token",	cmd_token,	"生成一次性代理登记令牌",

@@ -233,6 +233,8 @@ on_hello(struct server *s, struct conn *c, const struct wire_frame *f)
 	send_frame_json(s, c, WIRE_WELCOME, b.data);
 	buf_release(&b);
 	am->next_heartbeat_ns = now_monotonic_ns() + s->o->heartbeat_ns;
+	/* First-response requests that waited for it (after the WELCOME). */
+	api_responses_dispatch(s, id, true);
 }
 
 /* ---- events ---- */

@@ -8,16 +8,19 @@
  * connection parked as a command with id 0, which no command has), and is
  * tried again after each commit.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "core/i18n.h"
 #include "core/json.h"
+#include "core/json_check.h"
 #include "core/json_get.h"
 #include "core/log.h"
 #include "core/timeutil.h"
@@ -25,6 +28,7 @@
 #include "proto/token.h"
 #include "server/http/http.h"
 #include "server/incidents.h"
+#include "server/responses.h"
 #include "server/server_int.h"
 #include "tls/sha256.h"
 #include "core/banned.h"
@@ -821,10 +825,12 @@ post_revoke(struct server *s, struct conn *c, int64_t id)
 	engine_submit(s->engine, job);
 }
 
+static void post_command_raw(struct server *s, struct conn *c, int64_t id, const char *body,
+	size_t len, int64_t timeout);
+
 static void
 post_command(struct server *s, struct conn *c, const struct http_request *req, int64_t id)
 {
-	struct command_wait *w;
 	struct buf cmd;
 	int64_t timeout = COMMAND_TIMEOUT_S;
 	int r;
@@ -843,11 +849,22 @@ post_command(struct server *s, struct conn *c, const struct http_request *req, i
 		respond_error(s, c, 400, "bad_request", "bad timeout");
 		return;
 	}
+	post_command_raw(s, c, id, req->body, req->body_len, timeout);
+}
+
+/* Send a command (checked JSON) and park c until its result or timeout_s. */
+static void
+post_command_raw(struct server *s, struct conn *c, int64_t id, const char *body, size_t len,
+	int64_t timeout)
+{
+	struct command_wait *w;
+	int r;
+
 	if (agent_mem_get(s, id) == NULL) {
 		respond_error(s, c, 404, "not_found", L("没有这个代理", "no such agent"));
 		return;
 	}
-	r = agent_channel_send_command(s, id, s->next_cmd_id, req->body, req->body_len);
+	r = agent_channel_send_command(s, id, s->next_cmd_id, body, len);
 	if (r < 0) {
 		respond_error(s, c, 409, "not_connected", L("代理当前未连接", "the agent is not connected"));
 		return;
@@ -936,6 +953,203 @@ post_incident(struct server *s, struct conn *c, const struct http_request *req, 
 	engine_submit(s->engine, job);
 }
 
+/* ---- first-response actions (responses.h) ---- */
+
+static bool
+resp_was_sent(struct agent_mem *am, uint64_t key)
+{
+	for (size_t i = 0; i < am->nresp_sent; i++)
+		if (am->resp_sent[i] == key)
+			return true;
+	return false;
+}
+
+void
+api_responses_dispatch(struct server *s, int64_t agent, bool reconnected)
+{
+	struct agent_mem *am;
+	struct buf b, req;
+	const char *p, *nl;
+	int r;
+
+	if (reconnected && (am = agent_mem_get(s, agent)) != NULL)
+		am->nresp_sent = 0;
+	buf_init(&b, 64u << 20);
+	buf_init(&req, WIRE_MAX_FRAME);
+	r = responses_open_json(s->reader, agent, &b);
+	if (r < 0)
+		log_warn("respond", "%s: %s", L("无法读取待下发的处置动作", "cannot read open responses"),
+			strerror(-r));
+	for (p = b.data; r == 0 && p < b.data + b.len; p = nl + 1) {
+		int64_t id = 0, ag = 0;
+		const char *raw;
+		size_t rawlen;
+		uint64_t key;
+
+		nl = memchr(p, '\n', (size_t)(b.data + b.len - p));
+		if (nl == NULL)
+			break;
+		if (json_get_i64(p, (size_t)(nl - p), "id", &id) < 0 ||
+			json_get_i64(p, (size_t)(nl - p), "agent", &ag) < 0 ||
+			json_get_raw(p, (size_t)(nl - p), "request", &raw, &rawlen) < 0)
+			continue;
+		am = agent_mem_get(s, ag);
+		if (am == NULL || am->conn == 0)
+			continue;	/* offline: it waits, and goes when the agent connects */
+		key = (uint64_t)id * 2 + (memmem(raw, rawlen, "\"op\":\"undo\"", 11) != NULL);
+		if (resp_was_sent(am, key))
+			continue;
+		if (agent_channel_send_command(s, ag, RESPONSE_CMD_FLAG | (uint64_t)id, raw,
+			rawlen) < 0)
+			continue;
+		if (am->nresp_sent == am->resp_sent_cap) {
+			am->resp_sent_cap = am->resp_sent_cap ? 2 * am->resp_sent_cap : 16;
+			am->resp_sent = xrealloc(am->resp_sent, am->resp_sent_cap * sizeof(uint64_t));
+		}
+		am->resp_sent[am->nresp_sent++] = key;
+	}
+	buf_release(&req);
+	buf_release(&b);
+}
+
+/* The centre's address as the agent reaches it: no block may cover it. */
+static void
+agent_server_addr(struct server *s, int64_t agent, char *out, size_t size)
+{
+	struct agent_mem *am = agent_mem_get(s, agent);
+	struct conn *c = am != NULL && am->conn != 0 ? conn_get(s, am->conn) : NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+
+	out[0] = '\0';
+	if (c == NULL || getsockname(c->fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)size);
+	else if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)size);
+}
+
+static void
+submit_response_job(struct server *s, struct conn *c, const char *body, size_t len)
+{
+	struct job *job = job_new(JOB_RESPONSE, c != NULL ? c->id : 0);
+
+	job->request = xstrndup(body, len);
+	job->request_len = len;
+	if (c != NULL) {
+		c->park = PARK_JOB;
+		conn_update_events(s, c);
+	}
+	engine_submit(s->engine, job);
+}
+
+/* POST /api/v1/responses {"action","agent",target...,"for","dry_run","actor"}.
+ * A dry run goes to the agent as it is and comes back with exactly what it
+ * would run; anything else is recorded first (the engine), then sent. */
+static void
+post_response(struct server *s, struct conn *c, const struct http_request *req)
+{
+	struct buf body;
+	const char *v;
+	size_t vl;
+	int64_t agent = 0;
+	char addr[64];
+
+	if (req->body == NULL || req->body_len < 2 || req->body[0] != '{' ||
+		json_check_object(req->body, req->body_len, 8, NULL) < 0) {
+		respond_error(s, c, 400, "bad_request", L("请求体须为 JSON 对象", "the body must be a JSON object"));
+		return;
+	}
+	if (json_get_i64(req->body, req->body_len, "agent", &agent) < 0 ||
+		agent_mem_get(s, agent) == NULL) {
+		respond_error(s, c, 404, "unknown_agent", L("没有这个代理（--agent）", "no such agent (--agent)"));
+		return;
+	}
+	agent_server_addr(s, agent, addr, sizeof(addr));
+	if (json_get_raw(req->body, req->body_len, "dry_run", &v, &vl) == 0 && vl == 4 &&
+		memcmp(v, "true", 4) == 0) {
+		struct buf action;
+		const char *why = NULL;
+
+		buf_init(&action, 64);
+		(void)json_get_str(req->body, req->body_len, "action", &action);
+		if (strcmp(action.data, "block") == 0) {
+			struct buf a;
+
+			buf_init(&a, 256);
+			(void)json_get_str(req->body, req->body_len, "addr", &a);
+			if (response_check_cidr(a.data, addr, &why) < 0) {
+				buf_release(&a);
+				buf_release(&action);
+				respond_error(s, c, 400, "bad_target", why);
+				return;
+			}
+			buf_release(&a);
+		}
+		buf_init(&body, HTTP_MAX_BODY_DEFAULT + 256);
+		(void)buf_puts(&body, "{\"command\":\"respond\",\"op\":\"apply\",\"id\":0,");
+		(void)buf_append(&body, req->body + 1, req->body_len - 1);
+		buf_release(&action);
+		post_command_raw(s, c, agent, body.data, body.len, COMMAND_TIMEOUT_S);
+		buf_release(&body);
+		return;
+	}
+	buf_init(&body, HTTP_MAX_BODY_DEFAULT + 256);
+	(void)buf_appendf(&body, "{\"agent_online\":%s,", agent_mem_get(s, agent)->conn != 0 ?
+		"true" : "false");
+	(void)buf_puts(&body, "\"op\":\"create\",\"server_addr\":");
+	(void)json_append_string(&body, addr, strlen(addr));
+	(void)buf_putc(&body, ',');
+	(void)buf_append(&body, req->body + 1, req->body_len - 1);
+	submit_response_job(s, c, body.data, body.len);
+	buf_release(&body);
+}
+
+/* POST /api/v1/responses/ID/undo|approve {"actor":...} */
+static void
+post_response_op(struct server *s, struct conn *c, const struct http_request *req, int64_t id,
+	const char *op)
+{
+	struct buf body, actor;
+
+	buf_init(&actor, 256);
+	buf_init(&body, 1024);
+	if (req->body != NULL && req->body_len > 0)
+		(void)json_get_str(req->body, req->body_len, "actor", &actor);
+	(void)buf_appendf(&body, "{\"op\":\"%s\",\"id\":%lld", op, (long long)id);
+	if (actor.len > 0) {
+		(void)buf_puts(&body, ",\"actor\":");
+		(void)json_append_string(&body, actor.data, actor.len);
+	}
+	(void)buf_putc(&body, '}');
+	submit_response_job(s, c, body.data, body.len);
+	buf_release(&actor);
+	buf_release(&body);
+}
+
+static void
+get_responses(struct server *s, struct conn *c, const struct http_request *req)
+{
+	struct buf b;
+	int64_t after = 0, limit = 1000, agent = 0;
+	int r;
+
+	if (((r = query_i64(req, "after", 0, INT64_MAX, &after)) < 0 && r != -ENOENT) ||
+		((r = query_i64(req, "limit", 1, EVENTS_LIMIT_MAX, &limit)) < 0 && r != -ENOENT) ||
+		((r = query_i64(req, "agent", 1, INT64_MAX, &agent)) < 0 && r != -ENOENT)) {
+		respond_error(s, c, 400, "bad_request", "after, limit (1..10000), agent");
+		return;
+	}
+	buf_init(&b, EVENTS_BYTES_MAX);
+	r = responses_list_json(s->reader, agent, after, (unsigned)limit, &b);
+	if (r < 0)
+		respond_error(s, c, 503, "store", strerror(-r));
+	else
+		respond(s, c, 200, "application/x-ndjson; charset=utf-8", b.data, b.len);
+	buf_release(&b);
+}
+
 static void
 route(struct server *s, struct conn *c, const struct http_request *req)
 {
@@ -972,6 +1186,21 @@ route(struct server *s, struct conn *c, const struct http_request *req)
 		if (req->method != HTTP_POST)
 			goto method;
 		post_token(s, c, req);
+	} else if (path_is(req, "/api/v1/responses")) {
+		if (req->method == HTTP_GET)
+			get_responses(s, c, req);
+		else if (req->method == HTTP_POST)
+			post_response(s, c, req);
+		else
+			goto method;
+	} else if (path_id(req, "/api/v1/responses/", "/undo", &id)) {
+		if (req->method != HTTP_POST)
+			goto method;
+		post_response_op(s, c, req, id, "undo");
+	} else if (path_id(req, "/api/v1/responses/", "/approve", &id)) {
+		if (req->method != HTTP_POST)
+			goto method;
+		post_response_op(s, c, req, id, "approve");
 	} else if (path_is(req, "/api/v1/incidents")) {
 		if (req->method != HTTP_GET)
 			goto method;
@@ -1068,7 +1297,7 @@ api_job_done(struct server *s, struct job *job)
 	c = conn_get(s, job->conn_id);
 	if (c == NULL || c->kind != CONN_HTTP)
 		return;
-	if (job->kind == JOB_INCIDENT) {
+	if (job->kind == JOB_INCIDENT || job->kind == JOB_RESPONSE) {
 		(void)buf_putc(&job->response, '\n');
 		respond_json(s, c, job->http_status > 0 ? job->http_status : 503, &job->response);
 		return;
@@ -1129,6 +1358,17 @@ api_command_result(struct server *s, uint64_t cmd_id, int64_t agent, const char 
 	struct conn *c;
 	struct buf b;
 
+	/* A first-response request's result: recorded by the engine. */
+	if (cmd_id & RESPONSE_CMD_FLAG) {
+		buf_init(&b, HTTP_MAX_BODY_DEFAULT + WIRE_MAX_FRAME);
+		(void)buf_appendf(&b, "{\"op\":\"result\",\"id\":%llu,\"agent\":%lld,\"answer\":",
+			(unsigned long long)(cmd_id & ~RESPONSE_CMD_FLAG), (long long)agent);
+		(void)buf_append(&b, json, len);
+		(void)buf_putc(&b, '}');
+		submit_response_job(s, NULL, b.data, b.len);
+		buf_release(&b);
+		return;
+	}
 	for (pw = &command_waits; (w = *pw) != NULL; pw = &w->next)
 		if (w->id == cmd_id && w->agent == agent)
 			break;

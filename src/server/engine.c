@@ -22,6 +22,7 @@
 #include "detect/record.h"
 #include "detect/sigma/rule.h"
 #include "server/incidents.h"
+#include "server/responses.h"
 #include "server/store/audit.h"
 #include "tls/pki.h"
 #include "core/banned.h"
@@ -58,6 +59,7 @@ struct engine {
 	/* The plan at work (NULL: no plan). */
 	struct incidents *inc;
 	int64_t		 next_tick_ns;	/* monotonic */
+	bool		 dispatch;	/* responses to send (under mu) */
 };
 
 /* One event being run through the detector. */
@@ -68,6 +70,8 @@ struct detect_ctx {
 	int64_t		 now;
 	int		 error;		/* first failed alert insert */
 };
+
+static void set_dispatch(struct engine *e);
 
 struct job *
 job_new(enum job_kind kind, uint64_t conn_id)
@@ -190,7 +194,7 @@ on_alert(const struct alert *a, void *data)
 	r = db_alert_insert(e->store, &row, &alert_id);
 	if (r == 0 && e->inc != NULL)
 		r = incidents_on_alert(e->inc, e->store, row.agent, row.rule_id, row.title,
-			row.level, row.count, alert_id, row.time_ns, dc->now);
+			row.level, row.count, row.group, row.matched, alert_id, row.time_ns, dc->now);
 	if (r < 0)
 		dc->error = r;
 }
@@ -259,8 +263,11 @@ detection_expire(struct engine *e)
 	r = dc.error;
 	if (r == 0)
 		r = db_commit(e->store);
-	if (r == 0)
+	if (r == 0) {
 		incidents_committed(e->inc);
+		if (incidents_take_dispatch(e->inc))
+			set_dispatch(e);
+	}
 	if (r < 0) {
 		db_rollback(e->store);
 		incidents_rolled_back(e->inc);
@@ -519,6 +526,40 @@ run_admin(struct engine *e, struct job *job, int64_t now)
 	return 0;
 }
 
+static void
+set_dispatch(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	e->dispatch = true;
+	pthread_mutex_unlock(&e->mu);
+}
+
+bool
+engine_take_dispatch(struct engine *e)
+{
+	bool d;
+
+	pthread_mutex_lock(&e->mu);
+	d = e->dispatch;
+	e->dispatch = false;
+	pthread_mutex_unlock(&e->mu);
+	return d;
+}
+
+/* The clocks: incidents (with a plan) and the expiry of responses. */
+static int64_t
+tick(struct engine *e)
+{
+	int64_t next = now_monotonic_ns() + 250000000;
+
+	if (e->inc != NULL)
+		next = incidents_tick(e->inc, e->store, now_realtime_ns());
+	if (incidents_take_dispatch(e->inc))
+		set_dispatch(e);
+	responses_tick(e->store, now_realtime_ns());
+	return next;
+}
+
 static int
 run_one(struct engine *e, struct job *job, int64_t now)
 {
@@ -531,7 +572,18 @@ run_one(struct engine *e, struct job *job, int64_t now)
 	case JOB_INCIDENT:
 		incidents_request(e->inc, e->store, job->request, job->request_len, now,
 			&job->response, &job->http_status);
+		if (incidents_take_dispatch(e->inc))
+			set_dispatch(e);
 		return 0;
+	case JOB_RESPONSE: {
+		bool dispatch = false;
+
+		responses_request(e->store, e->cfg->plan, job->request, job->request_len, now,
+			&job->response, &job->http_status, &dispatch);
+		if (dispatch)
+			set_dispatch(e);
+		return 0;
+	}
 	case JOB_EVENTS:
 		break;
 	}
@@ -622,9 +674,9 @@ engine_main(void *arg)
 		while (e->head == NULL && !e->stopping) {
 			struct timespec ts;
 
-			if (e->inc != NULL && now_monotonic_ns() >= e->next_tick_ns) {
+			if (now_monotonic_ns() >= e->next_tick_ns) {
 				pthread_mutex_unlock(&e->mu);
-				e->next_tick_ns = incidents_tick(e->inc, e->store, now_realtime_ns());
+				e->next_tick_ns = tick(e);
 				pthread_mutex_lock(&e->mu);
 				continue;
 			}
@@ -636,14 +688,10 @@ engine_main(void *arg)
 				continue;
 			}
 			clock_gettime(CLOCK_MONOTONIC, &ts);
-			if (e->inc != NULL) {
-				ts.tv_nsec += 250000000;
-				if (ts.tv_nsec >= 1000000000) {
-					ts.tv_sec++;
-					ts.tv_nsec -= 1000000000;
-				}
-			} else {
-				ts.tv_sec += 1;
+			ts.tv_nsec += 250000000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
 			}
 			(void)pthread_cond_timedwait(&e->wake, &e->mu, &ts);
 		}
@@ -653,8 +701,8 @@ engine_main(void *arg)
 		pthread_mutex_unlock(&e->mu);
 
 		/* Busy: the clocks still run. */
-		if (e->inc != NULL && now_monotonic_ns() >= e->next_tick_ns)
-			e->next_tick_ns = incidents_tick(e->inc, e->store, now_realtime_ns());
+		if (now_monotonic_ns() >= e->next_tick_ns)
+			e->next_tick_ns = tick(e);
 		now = now_realtime_ns();
 		if (batch->kind != JOB_EVENTS) {
 			batch->result = run_one(e, batch, now);
@@ -668,8 +716,11 @@ engine_main(void *arg)
 			r = run_events(e, j, now);
 		if (r == 0)
 			r = db_commit(e->store);
-		if (r == 0)
+		if (r == 0) {
 			incidents_committed(e->inc);
+			if (incidents_take_dispatch(e->inc))
+				set_dispatch(e);
+		}
 		pthread_mutex_lock(&e->mu);
 		if (r < 0) {
 			db_rollback(e->store);

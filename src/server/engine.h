@@ -32,6 +32,7 @@ enum job_kind {
 	JOB_REVOKE,
 	JOB_TOKEN,	/* store a new enrollment token's hash */
 	JOB_INCIDENT,	/* a person's step on an incident (incidents.h) */
+	JOB_RESPONSE,	/* a first-response request or an agent's result (responses.h) */
 };
 
 struct ingest_item {
@@ -126,6 +127,9 @@ struct job *engine_take_done(struct engine *e);
 uint64_t engine_queued_bytes(struct engine *e);
 int	engine_error(struct engine *e);
 uint64_t engine_commits(struct engine *e);
+/* Whether commits since the last call made first-response requests to send
+ * (then the network thread sends what is open; clears the flag). */
+bool	engine_take_dispatch(struct engine *e);
 /* The plan in use (NULL: none). */
 const struct plan *engine_plan(const struct engine *e);
 /* Whether detection runs, and how many rules (plain, correlation) are in

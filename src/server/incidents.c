@@ -35,6 +35,7 @@
 #include "incident/category.h"
 #include "incident/incident.h"
 #include "notify/notify.h"
+#include "server/responses.h"
 #include "server/store/audit.h"
 #include "server/store/db.h"
 #include "server/store/incident_db.h"
@@ -68,6 +69,7 @@ struct incidents {
 	size_t		 ninflight, inflight_cap;
 	int64_t		 next_report_check;
 	struct buf	 scratch;
+	bool		 dispatch, dispatch_pending;	/* responses recorded: committed / in this transaction */
 };
 
 /* ---- small helpers ---- */
@@ -326,6 +328,9 @@ incidents_committed(struct incidents *im)
 		notifier_submit(im->notifier, m);
 	}
 	im->npending = 0;
+	if (im->dispatch_pending)
+		im->dispatch = true;
+	im->dispatch_pending = false;
 	if (im->appended && im->head_path != NULL) {
 		int r = audit_head_write(im->head_path, &im->head);
 
@@ -345,6 +350,19 @@ incidents_rolled_back(struct incidents *im)
 		notify_message_free(im->pending[i]);
 	im->npending = 0;
 	im->appended = false;
+	im->dispatch_pending = false;
+}
+
+bool
+incidents_take_dispatch(struct incidents *im)
+{
+	bool d;
+
+	if (im == NULL)
+		return false;
+	d = im->dispatch;
+	im->dispatch = false;
+	return d;
 }
 
 static void
@@ -642,11 +660,15 @@ out:
 
 int
 incidents_on_alert(struct incidents *im, struct db *s, int64_t agent, const char *rule_id,
-	const char *title, const char *level, uint64_t count, int64_t alert_id, int64_t time_ns,
-	int64_t now)
+	const char *title, const char *level, uint64_t count, const char *group,
+	const char *matched, int64_t alert_id, int64_t time_ns, int64_t now)
 {
 	struct gbt_class cls;
-	char what[512];
+	struct db_incident inc;
+	char what[512], addr[64];
+	int64_t id = 0;
+	bool dispatch = false;
+	int r;
 
 	if (im == NULL)
 		return 0;
@@ -656,7 +678,15 @@ incidents_on_alert(struct incidents *im, struct db *s, int64_t agent, const char
 	gbt_classify_alert(rule_id, title, &cls);
 	snprintf(what, sizeof(what), "%s [%s]%s", title != NULL ? title : "?",
 		level != NULL ? level : "?", count > 1 ? L("（合并计数）", " (folded)") : "");
-	return signal(im, s, agent, &cls, what, "signal", alert_id, time_ns, now, -1, 0, NULL);
+	r = signal(im, s, agent, &cls, what, "signal", alert_id, time_ns, now, -1, 0, &id);
+	if (r < 0 || id == 0 || db_incident_get(s, id, &inc) < 0)
+		return r;
+	/* The playbook's first response for this kind of incident. */
+	r = responses_auto(s, im->plan, id, agent, inc.category, inc.subcategory, inc.grade,
+		alert_source_addr(group, matched, addr, sizeof(addr)) ? addr : NULL, now, &dispatch);
+	if (dispatch)
+		im->dispatch_pending = true;
+	return r;
 }
 
 /* ---- documents ---- */

@@ -38,10 +38,14 @@ void	incidents_free(struct incidents *im);	/* accepts NULL */
  * blocked, agent lost/back, service down/up. Other types are ignored. */
 int	incidents_on_event(struct incidents *im, struct db *s, int64_t agent, const char *type,
 		const char *body, size_t body_len, int64_t event_id, int64_t time_ns, int64_t now);
-/* A stored alert (inside the transaction). */
+/* A stored alert (inside the transaction). group and matched (may be NULL)
+ * give the source address the plan's automatic responses act on. */
 int	incidents_on_alert(struct incidents *im, struct db *s, int64_t agent, const char *rule_id,
-		const char *title, const char *level, uint64_t count, int64_t alert_id,
-		int64_t time_ns, int64_t now);
+		const char *title, const char *level, uint64_t count, const char *group,
+		const char *matched, int64_t alert_id, int64_t time_ns, int64_t now);
+/* Whether what committed since the last call recorded first-response
+ * requests to send (clears it). Accepts NULL. */
+bool	incidents_take_dispatch(struct incidents *im);
 /* After the transaction: commit worked (send what was queued, write the
  * audit head file) or not (forget it). */
 void	incidents_committed(struct incidents *im);

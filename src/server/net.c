@@ -556,8 +556,11 @@ load_agent(const struct db_agent *a, void *data)
 static void
 free_agent(void *value, void *data)
 {
+	struct agent_mem *am = value;
+
 	(void)data;
-	free(value);
+	free(am->resp_sent);
+	free(am);
 }
 
 static void
@@ -591,6 +594,8 @@ engine_done(struct server *s)
 	}
 	if (events)
 		api_events_committed(s);
+	if (engine_take_dispatch(s->engine))
+		api_responses_dispatch(s, 0, false);
 }
 
 static void

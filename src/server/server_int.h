@@ -64,6 +64,10 @@ struct agent_mem {
 	int64_t			 gone_since_ns;	/* monotonic; 0 while connected */
 	bool			 online;	/* connected, or gone for less than lost_after */
 	int64_t			 next_heartbeat_ns;
+	/* first-response requests sent on the live connection (id * 2 + undo),
+	 * forgotten when it reconnects (everything open is sent again) */
+	uint64_t		*resp_sent;
+	size_t			 nresp_sent, resp_sent_cap;
 };
 
 struct metrics {
@@ -120,5 +124,9 @@ void	api_command_result(struct server *s, uint64_t cmd_id, int64_t agent, const 
 		size_t len);
 void	api_tick(struct server *s, int64_t now_mono);
 void	api_shutdown(struct server *s);	/* forget waiting commands */
+/* Send the first-response requests still open to their connected agents
+ * (agent 0: every agent; an agent that just connected: forget what was sent
+ * before and send everything open again). */
+void	api_responses_dispatch(struct server *s, int64_t agent, bool reconnected);
 
 #endif

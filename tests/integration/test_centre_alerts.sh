@@ -260,8 +260,8 @@ PY
 	start_server "$T/centre" --rules "$R"
 	[ "$(yjc alerts --json | wc -l)" = 0 ] || fail "alerts in a migrated database"
 	[ "$(yjc events --json | wc -l)" -ge "$n_events" ] || fail "events lost in the migration"
-	[ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("pragma user_version").fetchone()[0])' "$T/centre/yingji.db")" = 3 ] ||
-		fail "the schema version is not 3 after the migration"
+	[ "$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("pragma user_version").fetchone()[0])' "$T/centre/yingji.db")" = 4 ] ||
+		fail "the schema version is not 4 after the migration"
 	stop_server
 fi
 exit 0

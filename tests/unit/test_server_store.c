@@ -180,7 +180,7 @@ new_database_has_schema_wal_and_private_files(void **state)
 	assert_int_equal(stat(wal, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
 
-	/* After close the header is in the main file: WAL format, schema version 3. */
+	/* After close the header is in the main file: WAL format, schema version 4. */
 	db_close(f->store);
 	f->store = NULL;
 	fd = open(f->path, O_RDONLY | O_CLOEXEC);
@@ -190,7 +190,7 @@ new_database_has_schema_wal_and_private_files(void **state)
 	assert_memory_equal(hdr, "SQLite format 3", 16);
 	assert_int_equal(hdr[18], 2);		/* write version 2: WAL */
 	assert_int_equal(hdr[19], 2);
-	assert_int_equal((hdr[60] << 24) | (hdr[61] << 16) | (hdr[62] << 8) | hdr[63], 3);
+	assert_int_equal((hdr[60] << 24) | (hdr[61] << 16) | (hdr[62] << 8) | hdr[63], 4);
 
 	/* A reader opens it with no writer around (no -wal file left). */
 	assert_int_equal(stat(wal, &st), -1);
@@ -233,7 +233,7 @@ newer_schema_is_refused(void **state)
 		skip();
 	db_close(f->store);
 	f->store = NULL;
-	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'PRAGMA user_version = 4'", f->path);
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' 'PRAGMA user_version = 5'", f->path);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(db_open(f->path, false, &s), -ENOTSUP);
 	assert_int_equal(db_open(f->path, true, &s), -ENOTSUP);

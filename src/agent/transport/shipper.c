@@ -216,7 +216,12 @@ answer_command(struct shipper *sh, struct channel *ch, const struct wire_frame *
 		(void)buf_puts(&res, "{\"ok\":true,\"command\":\"status\",\"status\":");
 		(void)buf_append(&res, status, slen);
 		(void)buf_putc(&res, '}');
-	} else
+	} else if (strcmp(cmd.data, "respond") == 0 && sh->o.respond != NULL)
+		sh->o.respond(sh->o.respond_data, f->body, f->body_len, &res);
+	else if (strcmp(cmd.data, "respond") == 0)
+		(void)buf_puts(&res, "{\"ok\":false,\"state\":\"failed\",\"error\":"
+			"\"this agent runs without a responder (nftables unavailable?)\"}");
+	else
 		(void)buf_puts(&res, "{\"ok\":false,\"error\":\"unknown command\"}");
 	free(status);
 	(void)wire_put_command(&ch->out, WIRE_RESULT, f->id, res.data, res.len);

@@ -14,9 +14,11 @@
 #ifndef YINGJI_AGENT_SHIPPER_H
 #define YINGJI_AGENT_SHIPPER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "agent/journal/journal.h"
+#include "core/buf.h"
 #include "agent/transport/enrollment.h"
 
 struct shipper;
@@ -26,6 +28,12 @@ struct shipper_opts {
 	struct journal		*journal;
 	const struct enrollment	*enrollment;
 	uint64_t		 bulk_rate;	/* bulk events per second; 0: no limit */
+	/* The "respond" command (first-response actions): called on the
+	 * shipper's thread with the command's JSON; writes the result object
+	 * into out. NULL: answered "no responder". */
+	void			(*respond)(void *data, const char *json, size_t len,
+					struct buf *out);
+	void			*respond_data;
 };
 
 int	shipper_start(const struct shipper_opts *o, struct shipper **ret);

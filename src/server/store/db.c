@@ -35,7 +35,7 @@
 
 _Static_assert(WIRE_LANES == 2, "the agents table has one acked column per lane");
 
-#define SCHEMA_VERSION	3
+#define SCHEMA_VERSION	4
 #define QUERY_LIMIT_MAX	10000
 
 static const char schema_sql[] =
@@ -182,6 +182,28 @@ static const char schema_v3_sql[] =
 	" hash TEXT NOT NULL);"			/* SHA-256 hex over prev and this record (audit.h) */
 	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
 	"PRAGMA user_version = 3;";
+
+/* Version 4: first-response actions (issue 6), a persisted ledger at the
+ * centre: what was asked, by whom, for which agent, and what became of it. */
+static const char schema_v4_sql[] =
+	"CREATE TABLE IF NOT EXISTS responses ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" agent INTEGER NOT NULL,"
+	" action TEXT NOT NULL,"		/* block, isolate, offline, quarantine, kill, lock_account */
+	" target TEXT NOT NULL DEFAULT '',"	/* the address, path, pid, user or unit */
+	" request TEXT NOT NULL,"		/* the command sent to the agent (JSON) */
+	" state TEXT NOT NULL,"			/* pending, applied, failed, undone, expired */
+	" undo INTEGER NOT NULL DEFAULT 0,"	/* an undo was asked and not yet confirmed */
+	" approval TEXT,"			/* roles whose approval it waits for; NULL: none */
+	" requested_by TEXT NOT NULL,"
+	" approved_by TEXT,"
+	" incident INTEGER NOT NULL DEFAULT 0,"
+	" created_ns INTEGER NOT NULL,"
+	" updated_ns INTEGER NOT NULL,"
+	" expires_ns INTEGER NOT NULL DEFAULT 0,"	/* 0: until undone */
+	" result TEXT);"			/* the agent's last answer, or why it waits */
+	"CREATE INDEX IF NOT EXISTS responses_agent ON responses(agent, state);"
+	"PRAGMA user_version = 4;";
 
 /* Pragmas for every connection; journal_mode is set apart (writer only). */
 static const char pragmas_sql[] =
@@ -431,10 +453,14 @@ schema_setup(struct db *s)
 			r = exec_sql(s, schema_v2_sql);
 		if (r == 0)
 			r = exec_sql(s, schema_v3_sql);
-	} else if (version == 1 || version == 2) {
-		r = version == 1 ? exec_sql(s, schema_v2_sql) : 0;
 		if (r == 0)
+			r = exec_sql(s, schema_v4_sql);
+	} else if (version >= 1 && version <= 3) {
+		r = version == 1 ? exec_sql(s, schema_v2_sql) : 0;
+		if (r == 0 && version <= 2)
 			r = exec_sql(s, schema_v3_sql);
+		if (r == 0)
+			r = exec_sql(s, schema_v4_sql);
 	} else if (version != SCHEMA_VERSION) {
 		snprintf(s->errmsg, sizeof(s->errmsg),
 			"database schema version %d, this program knows %d", version,
