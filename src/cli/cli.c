@@ -172,3 +172,49 @@ cli_pages(struct api_client *c, const char *path, const char *params, const char
 	buf_release(&target);
 	return r;
 }
+
+int
+cli_lines(struct api_client *c, const char *path, const char *params, bool json,
+	cli_print_fn print)
+{
+	struct buf body, target;
+	long long after = 0;
+	int r = 0;
+
+	buf_init(&body, API_MAX_RESPONSE_BODY);
+	buf_init(&target, 4096);
+	for (;;) {
+		const char *p, *nl;
+		size_t n = 0;
+
+		buf_reset(&target);
+		(void)buf_appendf(&target, "%s?after=%lld&limit=%d%s", path, after, CLI_PAGE,
+			params != NULL ? params : "");
+		r = cli_call(c, "GET", target.data, NULL, 30000, &body);
+		if (r < 0)
+			break;
+		for (p = body.data; p < body.data + body.len; p = nl + 1) {
+			int64_t id = 0;
+
+			nl = memchr(p, '\n', (size_t)(body.data + body.len - p));
+			if (nl == NULL)
+				nl = body.data + body.len;
+			if (nl == p)
+				continue;
+			if (json_get_i64(p, (size_t)(nl - p), "id", &id) == 0 && id > after)
+				after = id;
+			n++;
+			if (json) {
+				fwrite(p, 1, (size_t)(nl - p), stdout);
+				putchar('\n');
+			} else {
+				print(p, (size_t)(nl - p));
+			}
+		}
+		if (n < CLI_PAGE)
+			break;
+	}
+	buf_release(&body);
+	buf_release(&target);
+	return r;
+}

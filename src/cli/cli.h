@@ -41,6 +41,13 @@ typedef void (*cli_print_fn)(const char *obj, size_t len);
 int	cli_pages(struct api_client *c, const char *path, const char *params, const char *key,
 		long long after, bool follow, bool json, cli_print_fn print);
 
+/* Page through an API that answers one JSON object per line (GET
+ * path?after=N&limit=CLI_PAGE followed by params, which starts with '&' or
+ * is empty), printing each object as it is (json) or with print. 0, or the
+ * failed request's error (already reported). */
+int	cli_lines(struct api_client *c, const char *path, const char *params, bool json,
+		cli_print_fn print);
+
 int	cmd_serve(int argc, char **argv);
 int	cmd_token(int argc, char **argv);
 int	cmd_agents(int argc, char **argv);

@@ -166,12 +166,6 @@ print_incident_line(const char *obj, size_t len)
 static int
 incident_list(struct api_client *c, bool open, bool json)
 {
-	struct buf body, target;
-	long long after = 0;
-	int r = 0;
-
-	buf_init(&body, API_MAX_RESPONSE_BODY);
-	buf_init(&target, 256);
 	if (!json) {
 		static const int widths[] = { 6, 8, 4, 12, 26, 26, 6, 0 };
 		const char *heads[] = { L("编号", "ID"), L("级别", "GRADE"), L("颜色", "COL"),
@@ -183,40 +177,8 @@ incident_list(struct api_client *c, bool open, bool json)
 			putchar(i + 1 < sizeof(widths) / sizeof(widths[0]) ? ' ' : '\n');
 		}
 	}
-	for (;;) {
-		const char *p, *nl;
-		size_t n = 0;
-
-		buf_reset(&target);
-		(void)buf_appendf(&target, "/api/v1/incidents?after=%lld&limit=%d%s", after,
-			CLI_PAGE, open ? "&open=1" : "");
-		r = cli_call(c, "GET", target.data, NULL, 30000, &body);
-		if (r < 0)
-			break;
-		for (p = body.data; p < body.data + body.len; p = nl + 1) {
-			int64_t id = 0;
-
-			nl = memchr(p, '\n', (size_t)(body.data + body.len - p));
-			if (nl == NULL)
-				nl = body.data + body.len;
-			if (nl == p)
-				continue;
-			if (json_get_i64(p, (size_t)(nl - p), "id", &id) == 0 && id > after)
-				after = id;
-			n++;
-			if (json) {
-				fwrite(p, 1, (size_t)(nl - p), stdout);
-				putchar('\n');
-			} else {
-				print_incident_line(p, (size_t)(nl - p));
-			}
-		}
-		if (n < CLI_PAGE)
-			break;
-	}
-	buf_release(&body);
-	buf_release(&target);
-	return r < 0 ? 1 : 0;
+	return cli_lines(c, "/api/v1/incidents", open ? "&open=1" : "", json,
+		print_incident_line) < 0 ? 1 : 0;
 }
 
 /* A short human view of the incident document. */

@@ -107,12 +107,8 @@ print_row(const char *obj, size_t len)
 static int
 list(struct api_client *c, long long agent, bool json)
 {
-	struct buf body, target;
-	long long after = 0;
-	int r = 0;
+	char params[64] = "";
 
-	buf_init(&body, API_MAX_RESPONSE_BODY);
-	buf_init(&target, 256);
 	if (!json) {
 		cli_pad(L("编号", "ID"), 6);
 		putchar(' ');
@@ -125,41 +121,9 @@ list(struct api_client *c, long long agent, bool json)
 		cli_pad(L("到期", "EXPIRES"), 36);
 		printf(" %s\n", L("目标", "TARGET"));
 	}
-	for (;;) {
-		const char *p, *nl;
-		size_t n = 0;
-
-		buf_reset(&target);
-		(void)buf_appendf(&target, "/api/v1/responses?after=%lld&limit=%d", after, CLI_PAGE);
-		if (agent > 0)
-			(void)buf_appendf(&target, "&agent=%lld", agent);
-		r = cli_call(c, "GET", target.data, NULL, 30000, &body);
-		if (r < 0)
-			break;
-		for (p = body.data; p < body.data + body.len; p = nl + 1) {
-			int64_t id = 0;
-
-			nl = memchr(p, '\n', (size_t)(body.data + body.len - p));
-			if (nl == NULL)
-				nl = body.data + body.len;
-			if (nl == p)
-				continue;
-			if (json_get_i64(p, (size_t)(nl - p), "id", &id) == 0 && id > after)
-				after = id;
-			n++;
-			if (json) {
-				fwrite(p, 1, (size_t)(nl - p), stdout);
-				putchar('\n');
-			} else {
-				print_row(p, (size_t)(nl - p));
-			}
-		}
-		if (n < CLI_PAGE)
-			break;
-	}
-	buf_release(&body);
-	buf_release(&target);
-	return r < 0 ? 1 : 0;
+	if (agent > 0)
+		snprintf(params, sizeof(params), "&agent=%lld", agent);
+	return cli_lines(c, "/api/v1/responses", params, json, print_row) < 0 ? 1 : 0;
 }
 
 /* What the centre answered: the row, or for a dry run the agent's answer. */
