@@ -666,6 +666,7 @@ incidents_on_alert(struct incidents *im, struct db *s, int64_t agent, const char
 	struct gbt_class cls;
 	struct db_incident inc;
 	char what[512], addr[64];
+	struct responses_waiting waiting = { 0 };
 	int64_t id = 0;
 	bool dispatch = false;
 	int r;
@@ -683,9 +684,28 @@ incidents_on_alert(struct incidents *im, struct db *s, int64_t agent, const char
 		return r;
 	/* The playbook's first response for this kind of incident. */
 	r = responses_auto(s, im->plan, id, agent, inc.category, inc.subcategory, inc.grade,
-		alert_source_addr(group, matched, addr, sizeof(addr)) ? addr : NULL, now, &dispatch);
+		alert_source_addr(group, matched, addr, sizeof(addr)) ? addr : NULL, now, &dispatch,
+		&waiting);
 	if (dispatch)
 		im->dispatch_pending = true;
+	/* One that needs approval waits: its approvers are told. */
+	for (size_t i = 0; r == 0 && waiting.id > 0 && i < waiting.nroles; i++) {
+		char subject[512], text[1024];
+
+		if (i18n_english())
+			snprintf(subject, sizeof(subject), "[Approval] incident #%" PRId64 ": action %s "
+				"(#%" PRId64 ")", id, waiting.action, waiting.id);
+		else
+			snprintf(subject, sizeof(subject), "【待批准】事件 #%" PRId64 " 的处置动作 %s（#%"
+				PRId64 "）", id, waiting.action, waiting.id);
+		snprintf(text, sizeof(text), L("预案规定此动作须经批准后执行。批准：yingji respond approve %"
+			PRId64 " --as 成员编号；查看：yingji respond list", "The plan reserves this action "
+			"for approval. Approve: yingji respond approve %" PRId64 " --as MEMBER; see: yingji "
+			"respond list"), waiting.id);
+		r = notify_role(im, s, id, waiting.roles[i], subject, text, now);
+		if (r == 0)
+			r = db_incident_log_add(s, id, now, "system", "approval", subject, waiting.id);
+	}
 	return r;
 }
 

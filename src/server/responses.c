@@ -667,7 +667,7 @@ out:
 int
 responses_auto(struct db *s, const struct plan *plan, int64_t incident, int64_t agent,
 	int category, int subcategory, int grade, const char *src_addr, int64_t now,
-	bool *ret_dispatch)
+	bool *ret_dispatch, struct responses_waiting *ret_waiting)
 {
 	const struct plan_playbook *pb;
 	int r = 0;
@@ -707,6 +707,13 @@ responses_auto(struct db *s, const struct plan *plan, int64_t incident, int64_t 
 			automatic ? NULL : approval, NULL, &id);
 		if (r == 0 && automatic)
 			*ret_dispatch = true;
+		if (r == 0 && !automatic && ret_waiting != NULL) {
+			ret_waiting->id = id;
+			snprintf(ret_waiting->action, sizeof(ret_waiting->action), "%s", a->action);
+			ret_waiting->nroles = 0;
+			for (size_t k = 0; k < a->napprovers && k < 8; k++)
+				ret_waiting->roles[ret_waiting->nroles++] = a->approvers[k];
+		}
 	}
 	return r;
 }

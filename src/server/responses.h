@@ -42,9 +42,15 @@ void	responses_request(struct db *s, const struct plan *plan, const char *req, s
  * src_addr (may be NULL): automatic ones are recorded pending (sent once
  * committed), the others wait for the approvers. Inside the caller's
  * transaction. Sets *ret_dispatch when something was recorded. */
+struct responses_waiting {
+	int64_t		 id;		/* the last request recorded waiting; 0: none */
+	char		 action[16];
+	int		 roles[8];	/* plan role indexes that may approve it */
+	size_t		 nroles;
+};
 int	responses_auto(struct db *s, const struct plan *plan, int64_t incident, int64_t agent,
 		int category, int subcategory, int grade, const char *src_addr, int64_t now,
-		bool *ret_dispatch);
+		bool *ret_dispatch, struct responses_waiting *ret_waiting);
 /* Applied actions past their expiry become expired. Own transaction. */
 void	responses_tick(struct db *s, int64_t now);
 

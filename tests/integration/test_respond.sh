@@ -57,9 +57,31 @@ reach() {	# the attacker fetches the portal
 }
 wait_until reach 10 "the attacker reaching the portal before anything is blocked"
 
+# ---- a webhook receiver for the approvers' notices ----
+HOOK_LOG=$T/hook.jsonl
+python3 - "$T/hook.port" "$HOOK_LOG" <<'PY' &
+import http.server, os, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(sys.argv[2], "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(sys.argv[1] + ".tmp", "w").write(str(s.server_address[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.serve_forever()
+PY
+YJ_PIDS+=($!)
+wait_until '[ -s "$T/hook.port" ]' 10 "the webhook receiver"
+HOOK_PORT=$(cat "$T/hook.port")
+
 # ---- a plan: brute force blocked automatically, isolation needs the leader ----
 PLAN=$T/plan.yaml
-cat >"$PLAN" <<'PLAN_END'
+cat >"$PLAN" <<PLAN_END
 version: 1
 organisation: { name: 测试单位 }
 operator_type: other
@@ -69,7 +91,9 @@ roles:
 members:
   - { id: director, name: 局长, roles: [leader] }
   - { id: clerk, name: 值班员, roles: [office] }
-escalation: { start: office, step: 15m, channels: [] }
+escalation: { start: office, step: 15m, channels: [hook] }
+channels:
+  - { id: hook, type: webhook, url: "http://127.0.0.1:$HOOK_PORT/hook", timeout: 5s, retries: 1 }
 playbooks:
   - category: 网络攻击事件
     subcategory: 凭据攻击事件
@@ -202,6 +226,7 @@ for l in sys.stdin:
 sleep 1
 [ "$(rstate "$iso")" = pending ] || fail "the isolation did not wait for approval"
 yjc respond list --json | grep "\"id\":$iso," | grep -q awaiting_approval || fail "not marked awaiting approval"
+wait_until 'grep -q "待批准" "$HOOK_LOG"' 10 "the approvers' notice at the webhook"
 out=$(yjc respond approve "$iso" --as clerk 2>&1) && fail "a member without approve approved"
 yjc respond approve "$iso" --as director >/dev/null || fail "the leader could not approve"
 wait_until "[ \"\$(rstate $iso)\" = applied ]" 10 "the approved isolation applied"
