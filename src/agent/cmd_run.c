@@ -3,6 +3,7 @@
  * [--lock] [--log FILE ...] [--config FILE]`: the guard daemon (and log collector)
  * in the foreground.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -67,10 +68,14 @@ static const char run_help[] =
 	"  --own-host HOST      a host of the site itself (repeatable): hidden links to\n"
 	"                       it are not reported; with none, every absolute link in\n"
 	"                       a hidden block is (hidden links are always inspected)\n"
+	"  --allow ADDR         an admin address no first-response action may cut off\n"
+	"                       (repeatable, at most 8; the centre's addresses and\n"
+	"                       loopback always are): blocks covering it are refused,\n"
+	"                       isolation keeps it reachable\n"
 	"  --config FILE        key = value lines: state, guard (repeatable), lock,\n"
 	"                       watcher, max_store_size, fold_window, maintenance,\n"
 	"                       rescan_interval, journal_max, bulk_rate, log, keywords,\n"
-	"                       own_host (the last three repeatable)\n"
+	"                       own_host, allow (the last four repeatable)\n"
 	"  --verbose            debug logging\n"
 	"\n"
 	"When the state directory holds an enrollment (`yingji-agent enroll`), every\n"
@@ -179,6 +184,16 @@ apply_setting(struct run_args *a, const char *key, const char *value)
 	}
 	if (strcmp(key, "own_host") == 0)
 		return inspector_add_own_host(a->inspector, value);
+	if (strcmp(key, "allow") == 0) {
+		unsigned char bin[16];
+
+		if (a->o.nallow == sizeof(a->o.allow) / sizeof(a->o.allow[0]) ||
+			strlen(value) >= sizeof(a->o.allow[0]) ||
+			(inet_pton(AF_INET, value, bin) != 1 && inet_pton(AF_INET6, value, bin) != 1))
+			return -EINVAL;
+		snprintf(a->o.allow[a->o.nallow++], sizeof(a->o.allow[0]), "%s", value);
+		return 0;
+	}
 	return -ENOENT;
 }
 
@@ -260,6 +275,7 @@ cmd_run(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "keywords", required_argument, NULL, 'K' },
 		{ "own-host", required_argument, NULL, 'H' },
+		{ "allow", required_argument, NULL, 'A' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -271,7 +287,7 @@ cmd_run(int argc, char **argv)
 	} keys[] = { { 's', "state" }, { 'g', "guard" }, { 'w', "watcher" },
 		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" },
 		{ 'R', "rescan_interval" }, { 'J', "journal_max" }, { 'B', "bulk_rate" },
-		{ 'L', "log" }, { 'K', "keywords" }, { 'H', "own_host" } };
+		{ 'L', "log" }, { 'K', "keywords" }, { 'H', "own_host" }, { 'A', "allow" } };
 	struct run_args a = { 0 };
 	char *state_abs = NULL;
 	int opt, r, status = 2;
@@ -289,7 +305,7 @@ cmd_run(int argc, char **argv)
 			goto out;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:K:H:c:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:K:H:A:c:vh", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (opt) {

@@ -669,7 +669,7 @@ static void
 open_responder(struct daemon *d)
 {
 	char host[256], addrs[8][64];
-	const char *allow[8];
+	const char *allow[16];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	const char *colon;
 	size_t n = 0, hl;
@@ -698,6 +698,8 @@ open_responder(struct daemon *d)
 		}
 		freeaddrinfo(res);
 	}
+	for (size_t i = 0; i < d->o->nallow && n < sizeof(allow) / sizeof(allow[0]); i++)
+		allow[n++] = d->o->allow[i];
 	r = responder_open(d->statefd, allow, n, &d->responder);
 	if (r < 0) {
 		d->responder = NULL;

@@ -35,6 +35,10 @@ struct daemon_opts {
 	struct maintenance_window	*windows;
 	size_t				 nwindows;
 	const struct inspector		*inspector;	/* content inspection of publishes and tampers */
+	/* admin addresses no first-response block or isolation may cut (the
+	 * centre's and loopback always are); at most 8 */
+	char				 allow[8][64];
+	size_t				 nallow;
 };
 
 /* Run until SIGINT or SIGTERM. Returns the exit status (0, or 2 on error). */

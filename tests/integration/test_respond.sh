@@ -121,7 +121,7 @@ HTTP_ADDR=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["htt
 new_site one
 touch "$T/auth.log"
 enroll "$S" web-1
-start_agent "$S" "$G" --log "$T/auth.log"
+start_agent "$S" "$G" --log "$T/auth.log" --allow 10.231.2.99
 wait_until '[ "$(yjc agents --json | python3 -c "import json,sys; print([json.loads(l)[\"state\"] for l in sys.stdin][0])")" = connected ]' 15 \
 	"the agent connected over the veth"
 
@@ -148,6 +148,11 @@ out=$(yjc respond block --agent "$AGENT_ID" --addr 10.231.2.2 --for 0s 2>&1) && 
 out=$(yjc respond kill --agent "$AGENT_ID" --pid 1 2>&1) && fail "kill of pid 1 was accepted"
 [ "$(yjc respond list --json | wc -l)" = 0 ] || fail "a refused request left a row"
 reach || fail "a refused request changed the firewall"
+
+# an admin address (yingji-agent run --allow): the agent refuses, the row says why
+id=$(yjc respond block --agent "$AGENT_ID" --addr 10.231.2.99 --json | new_id) || fail "block request failed"
+wait_until "[ \"\$(rstate $id)\" = failed ]" 10 "a block of an admin address refused by the agent"
+yjc respond list --json | grep "\"id\":$id," | grep -q "白名单" || fail "the refusal does not say allow list"
 
 # ---- dry run ----
 out=$(yjc respond block --agent "$AGENT_ID" --addr 10.231.2.2 --dry-run 2>&1) || fail "dry run failed: $out"
@@ -187,7 +192,7 @@ wait_until "[ \"\$(rstate $id)\" = applied ]" 10 "the block applied"
 stop_agent
 ip netns exec "$HOST" nft delete table inet yingji || fail "could not drop the table"
 wait_until reach 5 "the attacker back with the table gone"
-start_agent "$S" "$G" --log "$T/auth.log"
+start_agent "$S" "$G" --log "$T/auth.log" --allow 10.231.2.99
 wait_until '! reach' 10 "the block re-applied after the restart"
 yjc respond undo "$id" >/dev/null || fail "undo failed"
 wait_until "[ \"\$(rstate $id)\" = undone ]" 10 "the block undone"
@@ -199,7 +204,7 @@ out=$(yjc respond block --agent "$AGENT_ID" --addr 10.231.2.2 --json) || fail "b
 id=$(echo "$out" | new_id)
 [ "$(rstate "$id")" = pending ] || fail "not pending while offline: $out"
 echo "$out" | grep -q "离线" || fail "the answer does not say the agent is offline: $out"
-start_agent "$S" "$G" --log "$T/auth.log"
+start_agent "$S" "$G" --log "$T/auth.log" --allow 10.231.2.99
 wait_until "[ \"\$(rstate $id)\" = applied ]" 15 "the waiting block applied once the agent connected"
 reach && fail "the waiting block does not hold"
 yjc respond undo "$id" >/dev/null || fail "undo failed"
