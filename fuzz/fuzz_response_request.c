@@ -24,7 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char seed[] = "{\"op\":\"create\",\"action\":\"block\",\"agent\":1,"
 	"\"addr\":\"203.0.113.7\",\"agent_online\":true}";
-static const char result[] = "{\"op\":\"result\",\"id\":1,\"answer\":{\"ok\":true,\"state\":"
+static const char result[] = "{\"op\":\"result\",\"id\":1,\"agent\":1,\"answer\":{\"ok\":true,\"state\":"
 	"\"applied\"}}";
 
 int

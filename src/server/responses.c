@@ -611,9 +611,17 @@ responses_request(struct db *s, const struct plan *plan, const char *req, size_t
 			const char *state;
 			bool ok;
 
+			int64_t from = 0;
+
 			if (json_get_raw(req, len, "answer", &ans, &anslen) < 0 ||
 				json_check_object(ans, anslen, 8, NULL) < 0) {
 				answer_error(resp, ret_status, 400, "bad_request", "answer");
+				goto out;
+			}
+			/* only the agent the request was for may answer it */
+			if (json_get_i64(req, len, "agent", &from) < 0 || from != rs.agent) {
+				answer_error(resp, ret_status, 403, "wrong_agent",
+					L("该处置请求不是发给这个代理的", "this request was not for that agent"));
 				goto out;
 			}
 			buf_init(&st, 32);

@@ -9,12 +9,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "agent/responder/responder.h"
 #include "server/responses.h"
+#include "server/store/db.h"
 
 static void
 centre_refuses_bad_targets(void **state)
@@ -103,6 +105,47 @@ source_address_of_an_alert(void **state)
 	assert_false(alert_source_addr("xsrc_ip=1.2.3.4", NULL, a, sizeof(a)));
 }
 
+static int
+state_of(const struct db_row *row, void *data)
+{
+	snprintf(data, 16, "%s", db_row_text(row, 0));
+	return 1;
+}
+
+/* A result is taken only from the agent the request was for. */
+static void
+results_only_from_their_agent(void **state)
+{
+	static const char create[] = "{\"op\":\"create\",\"action\":\"block\",\"agent\":1,"
+		"\"addr\":\"203.0.113.7\",\"agent_online\":true}";
+	static const char other[] = "{\"op\":\"result\",\"id\":1,\"agent\":2,\"answer\":"
+		"{\"ok\":true,\"state\":\"applied\"}}";
+	static const char own[] = "{\"op\":\"result\",\"id\":1,\"agent\":1,\"answer\":"
+		"{\"ok\":true,\"state\":\"applied\"}}";
+	struct db *s = NULL;
+	struct buf resp;
+	char st[16] = "";
+	int status = 0;
+	bool dispatch = false;
+
+	(void)state;
+	assert_int_equal(db_open(":memory:", false, &s), 0);
+	buf_init(&resp, 1u << 20);
+	responses_request(s, NULL, create, sizeof(create) - 1, 1, &resp, &status, &dispatch);
+	assert_int_equal(status, 200);
+	assert_true(dispatch);
+	responses_request(s, NULL, other, sizeof(other) - 1, 2, &resp, &status, &dispatch);
+	assert_int_equal(status, 403);
+	assert_int_equal(db_query(s, "SELECT state FROM responses WHERE id = 1", state_of, st, ""), 0);
+	assert_string_equal(st, "pending");
+	responses_request(s, NULL, own, sizeof(own) - 1, 3, &resp, &status, &dispatch);
+	assert_int_equal(status, 200);
+	assert_int_equal(db_query(s, "SELECT state FROM responses WHERE id = 1", state_of, st, ""), 0);
+	assert_string_equal(st, "applied");
+	buf_release(&resp);
+	db_close(s);
+}
+
 int
 main(void)
 {
@@ -111,6 +154,7 @@ main(void)
 		cmocka_unit_test(centre_accepts_and_protects),
 		cmocka_unit_test(agent_checks_and_canonicalises),
 		cmocka_unit_test(source_address_of_an_alert),
+		cmocka_unit_test(results_only_from_their_agent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
