@@ -163,7 +163,14 @@ reach || fail "a dry run changed the firewall"
 id=$(yjc respond block --agent "$AGENT_ID" --addr 10.231.2.2 --json | new_id) || fail "block failed"
 wait_until "[ \"\$(rstate $id)\" = applied ]" 10 "the block applied"
 reach && fail "the blocked attacker still reaches the portal"
-ip netns exec "$HOST" nft list table inet yingji | grep -q "10.231.2.2" || fail "no element in the table"
+# (a netlink dump can be interrupted by a concurrent change: asked again)
+has_element() {
+	local set4
+	set4=$(ip netns exec "$HOST" nft list set inet yingji block4 2>&1) || return 1
+	case $set4 in *"10.231.2.2"*) return 0 ;; esac
+	return 1
+}
+wait_until has_element 5 "the element in the table inet yingji"
 yjc agent command "$AGENT_ID" ping >/dev/null || fail "the channel to the centre was cut by the block"
 yjc respond undo "$id" >/dev/null || fail "undo failed"
 wait_until "[ \"\$(rstate $id)\" = undone ]" 10 "the block undone"
