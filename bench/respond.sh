@@ -22,6 +22,7 @@ rm -rf "$W"
 mkdir -p "$W"
 NS=yjb$$
 cleanup() {
+	set +e		# tearing down: each step on its own, none ends the script
 	[ -n "${APID:-}" ] && kill "$APID" 2>/dev/null
 	[ -n "${SPID:-}" ] && kill "$SPID" 2>/dev/null
 	wait 2>/dev/null
