@@ -386,6 +386,60 @@ reopen_child(void)
 	close(fd);
 }
 
+/* Found in review: a directory was quarantined whole, a kill of the agent's
+ * own ancestor stopped the agent, one bad ledger line kept every other
+ * action from coming back. */
+static void
+review_regressions_child(void)
+{
+	static const char bad_ledger[] =
+		"{\"id\":1,\"action\":\"block\",\"target\":\"192.0.2.21\",\"expires_ns\":0,\"state\":\"applied\"}\n"
+		"{\"id\":2,\"action\":\"block\",\"target\":\"999.1.1.1\",\"expires_ns\":0,\"state\":\"applied\"}\n"
+		"{\"id\":3,\"action\":\"isolate\",\"target\":\"\",\"expires_ns\":0,\"state\":\"applied\"}\n";
+	struct responder *r = NULL;
+	char dir[64], victim[128], req[512];
+	int fd = temp_state(dir, sizeof(dir));
+	const char *res;
+	struct stat st;
+
+	CHECK(state_write_file(fd, RESPONDER_LEDGER, bad_ledger, sizeof(bad_ledger) - 1) == 0);
+	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	res = nft_list("list set inet yingji block4\n");
+	CHECK(strstr(res, "192.0.2.21") != NULL);			/* the good block is back */
+	CHECK(strstr(nft_list("list chain inet yingji isolation\n"), "drop") != NULL);
+
+	/* a directory is never moved */
+	snprintf(victim, sizeof(victim), "%s/adir", dir);
+	CHECK(mkdir(victim, 0700) == 0);
+	snprintf(req, sizeof(req), "{\"op\":\"apply\",\"id\":20,\"action\":\"quarantine\","
+		"\"path\":\"%s\"}", victim);
+	res = handle(r, req);
+	CHECK(strstr(res, "\"ok\":false") != NULL);
+	CHECK(stat(victim, &st) == 0 && S_ISDIR(st.st_mode));
+	snprintf(req, sizeof(req), "{\"op\":\"apply\",\"id\":21,\"action\":\"quarantine\","
+		"\"path\":\"%s/..\"}", victim);
+	res = handle(r, req);
+	CHECK(strstr(res, "\"ok\":false") != NULL);
+
+	/* the agent's own parent (here: the test process) is refused, and we live */
+	snprintf(req, sizeof(req), "{\"op\":\"apply\",\"id\":22,\"action\":\"kill\","
+		"\"pid\":%d}", (int)getppid());
+	res = handle(r, req);
+	CHECK(strstr(res, "\"ok\":false") != NULL);
+	CHECK(kill(getppid(), 0) == 0);
+	res = handle(r, "{\"op\":\"apply\",\"id\":23,\"action\":\"kill\",\"pid\":99999999999}");
+	CHECK(strstr(res, "\"ok\":false") != NULL);
+	responder_close(r);
+	close(fd);
+}
+
+static void
+review_regressions(void **state)
+{
+	(void)state;
+	in_netns(review_regressions_child);
+}
+
 static void
 reopen_reapplies(void **state)
 {
@@ -521,6 +575,7 @@ main(void)
 		cmocka_unit_test(isolate),
 		cmocka_unit_test(dry_run),
 		cmocka_unit_test(reopen_reapplies),
+		cmocka_unit_test(review_regressions),
 		cmocka_unit_test(expiry),
 		cmocka_unit_test(bad_requests),
 		cmocka_unit_test(kill_records),

@@ -1,8 +1,10 @@
 /*
  * responder.c - first-response actions on this host (responder.h).
  *
- * Every target is checked before any command text is built from it, and
- * nothing from a request is ever handed to a shell: nft gets text built from
+ * Every target is checked before any command text is built from it (also
+ * when read back from the ledger, so nft never sees a name to resolve:
+ * Debian 12's libnftables has no NO_DNS input flag), and nothing from a
+ * request is ever handed to a shell: nft gets text built from
  * a canonical address; usermod and systemctl get argv arrays.
  */
 #include "agent/responder/responder.h"
@@ -224,6 +226,22 @@ ledger_load(struct responder *r)
 		if (json_get_str(p, (size_t)(nl - p), "target", &v) < 0 || v.len >= sizeof(a.target))
 			continue;
 		memcpy(a.target, v.data, v.len + 1);
+		/* what goes back into nft is checked again, as a request would be */
+		if (strcmp(a.action, "block") == 0) {
+			char canon[64];
+			const char *why;
+
+			if (responder_check_cidr(a.target, r->allow_ptr, r->nallow, canon,
+				sizeof(canon), &why) < 0) {
+				log_warn("respond", "%s #%lld: %s (%s)", RESPONDER_LEDGER, (long long)a.id,
+					why, L("跳过", "skipped"));
+				continue;
+			}
+			snprintf(a.target, sizeof(a.target), "%s", canon);
+		} else if (strcmp(a.action, "isolate") != 0 && strcmp(a.action, "offline") != 0 &&
+			strcmp(a.action, "quarantine") != 0 && strcmp(a.action, "lock_account") != 0) {
+			continue;
+		}
 		if (json_get_i64(p, (size_t)(nl - p), "expires_ns", &x) == 0)
 			a.expires_ns = x;
 		snprintf(a.state, sizeof(a.state), "applied");
@@ -416,6 +434,14 @@ do_kill(pid_t pid, struct json *rec, struct buf *err)
 		(void)buf_puts(err, L("拒绝结束 1 号进程或代理自身", "refused: pid 1 or the agent itself"));
 		return -EPERM;
 	}
+	/* an ancestor of the agent: its tree holds the agent, which would stop itself */
+	for (pid_t p = getppid(); p > 1; p = parent_of(p)) {
+		if (p == pid) {
+			(void)buf_puts(err, L("拒绝结束代理的上级进程（会连同代理一起结束）",
+				"refused: an ancestor of the agent (the agent would go with it)"));
+			return -EPERM;
+		}
+	}
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
 	el = readlink(path, exe, sizeof(exe) - 1);
 	if (el < 0) {
@@ -431,6 +457,12 @@ do_kill(pid_t pid, struct json *rec, struct buf *err)
 	json_key_str(rec, "exe", exe);
 	json_key_str(rec, "cmdline", cmdline);
 	n = process_tree(pid, tree, sizeof(tree) / sizeof(tree[0]));
+	for (size_t i = 0; i < n; i++) {
+		if (tree[i] == getpid()) {
+			(void)buf_puts(err, L("拒绝：进程树中含代理自身", "refused: the tree holds the agent"));
+			return -EPERM;
+		}
+	}
 	json_key_array(rec, "killed");
 	for (size_t i = 0; i < n; i++) {
 		char one[24];
@@ -520,11 +552,22 @@ do_quarantine(struct responder *r, int64_t id, const char *path, bool undo, stru
 	const char *base = strrchr(path, '/');
 	int ret;
 
-	if (path[0] != '/' || base == NULL || base[1] == '\0' || strstr(path, "/../") != NULL) {
+	struct stat st;
+
+	if (path[0] != '/' || base == NULL || base[1] == '\0' || strstr(path, "/../") != NULL ||
+		strstr(path, "/./") != NULL || strcmp(base, "/..") == 0 || strcmp(base, "/.") == 0 ||
+		strstr(path, "//") != NULL) {
 		(void)buf_puts(err, L("路径须为文件的绝对路径", "the path must be a file's absolute path"));
 		return -EINVAL;
 	}
 	snprintf(name, sizeof(name), QUARANTINE_DIR "/%" PRId64 "-%s", id, base + 1);
+	/* a regular file only: never a directory tree (or what a symlink names) */
+	if (!undo && (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))) {
+		(void)buf_appendf(err, "%s: %s", path, errno != 0 && !S_ISDIR(st.st_mode) ?
+			strerror(errno) : L("不是普通文件（只隔离文件，不移动目录）",
+			"not a regular file (files only; directories are never moved)"));
+		return -EINVAL;
+	}
 	if (undo) {
 		ret = renameat2(r->statefd, name, AT_FDCWD, path, RENAME_NOREPLACE);
 		if (ret < 0)
@@ -591,6 +634,10 @@ apply(struct responder *r, struct request *rq, bool undo, int64_t now, struct js
 		if (undo) {
 			(void)buf_puts(err, L("结束进程无法撤销", "a kill cannot be undone"));
 			return -ENOTSUP;
+		}
+		if (rq->pid <= 1 || rq->pid > 4194304) {
+			(void)buf_puts(err, L("进程号无效", "invalid pid"));
+			return -EINVAL;
 		}
 		(void)buf_appendf(detail, "kill -STOP/-KILL %lld %s", (long long)rq->pid,
 			L("及其子进程", "and its children"));
@@ -780,9 +827,20 @@ reapply(struct responder *r)
 	}
 	if (isolate)
 		(void)buf_puts(&cmds, "add rule inet yingji isolation drop\n");
-	if (cmds.len > 0 && nft_run(cmds.data, NULL, &err) < 0)
-		log_warn("respond", "%s: %s", L("重新施加处置失败", "re-applying actions failed"), err.data);
-	else if (cmds.len > 0)
+	if (cmds.len > 0 && nft_run(cmds.data, NULL, &err) < 0) {
+		/* one bad line must not keep the others out: one by one */
+		log_warn("respond", "%s: %s", L("批量重新施加失败，逐条重试", "re-applying in one batch "
+			"failed, one by one"), err.data);
+		for (char *line = cmds.data, *nl; *line != '\0'; line = nl + 1) {
+			nl = strchr(line, '\n');
+			if (nl == NULL)
+				break;
+			*nl = '\0';
+			buf_reset(&err);
+			if (nft_run(line, NULL, &err) < 0)
+				log_warn("respond", "%s: %s", line, err.data);
+		}
+	} else if (cmds.len > 0)
 		log_info("respond", "%s", L("已重新施加台账中仍有效的处置", "re-applied the active actions of the ledger"));
 	(void)ledger_save(r);
 	buf_release(&cmds);
