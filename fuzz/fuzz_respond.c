@@ -55,7 +55,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		return 0;
 	if (state_open(dir, false, &fd) < 0)
 		return 0;
-	if (responder_open(fd, allow, 2, &resp) < 0)
+	if (responder_open(fd, allow, 2, 1, &resp) < 0)
 		resp = NULL;
 	return 0;
 }

@@ -672,7 +672,7 @@ open_responder(struct daemon *d)
 	const char *allow[16];
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
 	const char *colon;
-	size_t n = 0, hl;
+	size_t n = 0, hl, nserver;
 	int r;
 
 	snprintf(host, sizeof(host), "%s", d->enrollment.server);
@@ -698,9 +698,13 @@ open_responder(struct daemon *d)
 		}
 		freeaddrinfo(res);
 	}
+	nserver = n;
+	if (nserver == 0)
+		log_warn("respond", "%s %s", L("无法解析中心服务器的地址，隔离将被拒绝：",
+			"cannot resolve the centre's address; isolation will be refused:"), host);
 	for (size_t i = 0; i < d->o->nallow && n < sizeof(allow) / sizeof(allow[0]); i++)
 		allow[n++] = d->o->allow[i];
-	r = responder_open(d->statefd, allow, n, &d->responder);
+	r = responder_open(d->statefd, allow, n, nserver, &d->responder);
 	if (r < 0) {
 		d->responder = NULL;
 		log_warn("respond", "%s: %s", L("先期处置模块不可用（nftables？），处置请求将被回报为失败",

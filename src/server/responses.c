@@ -34,6 +34,7 @@
 
 #define NS		1000000000ll
 #define TARGET_MAX	1024
+#define RESULT_KEEP_MAX	(16u * 1024)	/* of an agent's answer, stored and audited */
 
 static const char *const actions[] = {
 	"block", "isolate", "offline", "quarantine", "kill", "lock_account",
@@ -536,6 +537,13 @@ responses_request(struct db *s, const struct plan *plan, const char *req, size_t
 				r == -EPERM ? "allow_list" : "bad_target", why);
 			goto out;
 		}
+		if (json_get_str(req, len, "for", &forv) == 0 && forv.len > 0 &&
+			strcmp(action.data, "block") != 0 && strcmp(action.data, "isolate") != 0) {
+			answer_error(resp, ret_status, 400, "bad_duration",
+				L("--for 只用于封禁和隔离（其他动作需手动撤销）",
+				"--for is for block and isolate only (undo the others by hand)"));
+			goto out;
+		}
 		if (json_get_str(req, len, "for", &forv) == 0 && forv.len > 0) {
 			if (duration_parse(forv.data, &dur) < 0 || dur < NS || dur > RESPONSE_MAX_FOR_NS) {
 				answer_error(resp, ret_status, 400, "bad_duration",
@@ -574,9 +582,17 @@ responses_request(struct db *s, const struct plan *plan, const char *req, size_t
 					L("该成员的角色无权撤销处置动作", "this member's roles may not undo actions"));
 				goto out;
 			}
-			if (strcmp(rs.state, "pending") == 0)
+			if (strcmp(rs.action, "kill") == 0 && !rs.has_approval) {
+				answer_error(resp, ret_status, 409, "cannot_undo",
+					L("结束进程无法撤销", "a kill cannot be undone"));
+				goto out;
+			}
+			if (strcmp(rs.state, "pending") == 0 && rs.has_approval)
 				r = db_response_set_state(s, id, "undone", false, now,
-					L("未下发即撤销", "undone before it reached the agent"));
+					L("批准前即撤销", "undone before it was approved"));
+			else if (strcmp(rs.state, "pending") == 0)
+				/* the apply may already be on its way: the undo follows it */
+				r = db_response_set_state(s, id, "pending", true, now, NULL);
 			else if (strcmp(rs.state, "applied") == 0 && strcmp(rs.action, "kill") != 0)
 				r = db_response_set_state(s, id, "applied", true, now, NULL);
 			else {
@@ -588,7 +604,7 @@ responses_request(struct db *s, const struct plan *plan, const char *req, size_t
 			if (r == 0)
 				r = audit_append(s, now, actor.len ? actor.data : "admin", "response.undo",
 					object, "{}", NULL);
-			*ret_dispatch = r == 0 && strcmp(rs.state, "applied") == 0;
+			*ret_dispatch = r == 0 && !rs.has_approval;
 		} else if (op.data[0] == 'a') {
 			if (!rs.has_approval) {
 				answer_error(resp, ret_status, 409, "not_waiting", L("该动作不在等待批准",
@@ -609,7 +625,7 @@ responses_request(struct db *s, const struct plan *plan, const char *req, size_t
 			size_t anslen, okl;
 			struct buf st, copy;
 			const char *state;
-			bool ok;
+			bool ok, keep_undo;
 
 			int64_t from = 0;
 
@@ -625,16 +641,32 @@ responses_request(struct db *s, const struct plan *plan, const char *req, size_t
 				goto out;
 			}
 			buf_init(&st, 32);
-			buf_init(&copy, anslen + 1);
+			buf_init(&copy, RESULT_KEEP_MAX + 256);
 			(void)json_get_str(ans, anslen, "state", &st);
-			(void)buf_append(&copy, ans, anslen);
+			if (anslen <= RESULT_KEEP_MAX) {
+				(void)buf_append(&copy, ans, anslen);
+			} else {
+				/* too big to keep whole (a kill of a huge tree): the gist */
+				struct json cj;
+
+				json_begin(&cj, &copy);
+				json_key_str(&cj, "state", st.data);
+				json_key_bool(&cj, "truncated", true);
+				json_key_i64(&cj, "bytes", (int64_t)anslen);
+				(void)json_end(&cj);
+			}
 			ok = json_get_raw(ans, anslen, "ok", &okv, &okl) == 0 && okl == 4 &&
 				memcmp(okv, "true", 4) == 0;
-			/* A failed undo leaves the action in place (and says why). */
-			state = !ok ? (rs.undo ? "applied" : "failed") :
+			/* A failed undo leaves the action in place (and says why);
+			 * an apply confirmed while an undo waits keeps the undo. */
+			state = !ok ? (rs.undo && strcmp(rs.state, "applied") == 0 ? "applied" :
+				"failed") :
 				strcmp(st.data, "undone") == 0 ? "undone" :
 				strcmp(st.data, "expired") == 0 ? "expired" : "applied";
-			r = db_response_set_state(s, id, state, false, now, copy.data);
+			keep_undo = rs.undo && strcmp(state, "applied") == 0 &&
+				strcmp(st.data, "undone") != 0 && ok && strcmp(rs.state, "pending") == 0;
+			r = db_response_set_state(s, id, state, keep_undo, now, copy.data);
+			*ret_dispatch = r == 0 && keep_undo;
 			if (r == 0)
 				r = audit_append(s, now, "agent", "response.result", object, copy.data,
 					NULL);

@@ -63,7 +63,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "respond_tool: %s: %s\n", argv[1], strerror(-ret));
 		goto out;
 	}
-	ret = responder_open(fd, allow, nallow, &r);
+	ret = responder_open(fd, allow, nallow, nallow > 0 ? 1 : 0, &r);
 	if (ret < 0) {
 		fprintf(stderr, "respond_tool: responder_open: %s\n", strerror(-ret));
 		goto out;

@@ -216,7 +216,7 @@ block_undo_child(void)
 	/* someone else's table, there before us: never touched */
 	CHECK(nft_do("add table inet theirs\nadd chain inet theirs c\n"
 		"add rule inet theirs c counter accept\n") == 0);
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	CHECK(strstr(nft_list("list set inet yingji allow4\n"), "10.231.1.1") != NULL);
 
 	res = handle(r, "{\"command\":\"respond\",\"op\":\"apply\",\"id\":7,\"action\":\"block\","
@@ -266,7 +266,7 @@ isolate_child(void)
 	int fd = temp_state(dir, sizeof(dir));
 	const char *res;
 
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	res = handle(r, "{\"op\":\"apply\",\"id\":3,\"action\":\"isolate\"}");
 	CHECK(strstr(res, "\"ok\":true") != NULL && strstr(res, "\"state\":\"applied\"") != NULL);
 	res = nft_list("list table inet yingji\n");
@@ -298,7 +298,7 @@ dry_run_child(void)
 	int fd = temp_state(dir, sizeof(dir));
 	const char *res;
 
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	res = handle(r, "{\"op\":\"apply\",\"id\":4,\"action\":\"block\",\"addr\":\"198.51.100.9\","
 		"\"dry_run\":true}");
 	CHECK(strstr(res, "\"state\":\"dry_run\"") != NULL);
@@ -314,7 +314,9 @@ dry_run_child(void)
 
 	res = handle(r, "{\"op\":\"apply\",\"id\":6,\"action\":\"isolate\",\"dry_run\":true}");
 	CHECK(strstr(res, "\"detail\":\"flush chain inet yingji isolation\\nadd rule inet yingji "
-		"isolation drop\\n\"") != NULL);
+		"isolation icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
+		"nd-router-advert } accept\\nadd rule inet yingji isolation udp sport { 67, 68 } udp "
+		"dport { 67, 68 } accept\\nadd rule inet yingji isolation drop\\n\"") != NULL);
 	CHECK(strstr(nft_list("list chain inet yingji isolation\n"), "drop") == NULL);
 	/* a dry run leaves no ledger entry */
 	res = handle(r, "{\"op\":\"undo\",\"id\":4}");
@@ -348,7 +350,7 @@ reopen_child(void)
 
 	/* a ledger left by an earlier run, with lines that cannot be read */
 	CHECK(state_write_file(fd, RESPONDER_LEDGER, junk, sizeof(junk) - 1) == 0);
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	res = nft_list("list set inet yingji block4\n");
 	CHECK(strstr(res, "192.0.2.1") != NULL);
 	CHECK(strstr(res, "192.0.2.3") == NULL);	/* expired long ago */
@@ -374,7 +376,7 @@ reopen_child(void)
 		CHECK((st.st_mode & 077) == 0);
 	}
 
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	res = nft_list("list set inet yingji block4\n");
 	CHECK(strstr(res, "192.0.2.1") != NULL && strstr(res, "192.0.2.10") != NULL);
 	CHECK(strstr(nft_list("list chain inet yingji isolation\n"), "drop") != NULL);
@@ -403,7 +405,7 @@ review_regressions_child(void)
 	struct stat st;
 
 	CHECK(state_write_file(fd, RESPONDER_LEDGER, bad_ledger, sizeof(bad_ledger) - 1) == 0);
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	res = nft_list("list set inet yingji block4\n");
 	CHECK(strstr(res, "192.0.2.21") != NULL);			/* the good block is back */
 	CHECK(strstr(nft_list("list chain inet yingji isolation\n"), "drop") != NULL);
@@ -457,7 +459,7 @@ expiry_child(void)
 	int64_t exp = now_realtime_ns() + 60ll * 1000000000ll;
 	const char *res;
 
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	snprintf(req, sizeof(req), "{\"op\":\"apply\",\"id\":20,\"action\":\"block\","
 		"\"addr\":\"192.0.2.20\",\"expires_ns\":%lld}", (long long)exp);
 	res = handle(r, req);
@@ -507,7 +509,7 @@ bad_requests_child(void)
 	char dir[64];
 	int fd = temp_state(dir, sizeof(dir));
 
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const char *res = handle(r, bad[i]);
 
@@ -538,7 +540,7 @@ kill_records_child(void)
 	int status;
 	pid_t victim;
 
-	CHECK(responder_open(fd, allow, 2, &r) == 0);
+	CHECK(responder_open(fd, allow, 2, 1, &r) == 0);
 	victim = fork();
 	CHECK(victim >= 0);
 	if (victim == 0) {

@@ -28,6 +28,7 @@
 
 #include "agent/responder/nft.h"
 #include "agent/state.h"
+#include "core/path.h"
 #include "core/i18n.h"
 #include "core/json.h"
 #include "core/json_get.h"
@@ -41,6 +42,13 @@
 #define LEDGER_MAX	(RESPONDER_MAX_ACTIONS * 1024)
 #define QUARANTINE_DIR	"respond-quarantine"
 #define ALLOW_MAX	16
+/* Isolation: the host keeps its addresses (IPv6 neighbour discovery, DHCP)
+ * and its allow list (accepted before the jump); everything else drops. */
+#define ISOLATION_RULES	"flush chain inet yingji isolation\n" \
+	"add rule inet yingji isolation icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, " \
+	"nd-router-solicit, nd-router-advert } accept\n" \
+	"add rule inet yingji isolation udp sport { 67, 68 } udp dport { 67, 68 } accept\n" \
+	"add rule inet yingji isolation drop\n"
 
 struct action {
 	int64_t		 id;
@@ -55,6 +63,7 @@ struct responder {
 	char		 allow[ALLOW_MAX][64];
 	const char	*allow_ptr[ALLOW_MAX];
 	size_t		 nallow;
+	size_t		 nserver;	/* of those, the centre's (the first given) */
 	struct action	*items;
 	size_t		 n, cap;
 };
@@ -184,6 +193,11 @@ ledger_save(struct responder *r)
 static struct action *
 add_action(struct responder *r)
 {
+	for (size_t i = 0; i < r->n; i++)
+		if (strcmp(r->items[i].state, "applied") != 0 && strcmp(r->items[i].state, "killed") != 0) {
+			memset(&r->items[i], 0, sizeof(r->items[0]));
+			return &r->items[i];
+		}
 	if (r->n == RESPONDER_MAX_ACTIONS)
 		return NULL;
 	if (r->n == r->cap) {
@@ -424,7 +438,7 @@ process_tree(pid_t root, pid_t *out, size_t max)
 static int
 do_kill(pid_t pid, struct json *rec, struct buf *err)
 {
-	char exe[4096], cmdline[4096], status[64];
+	char exe[1024], cmdline[1024], status[64];
 	pid_t tree[4096];
 	size_t n;
 	ssize_t el;
@@ -464,7 +478,7 @@ do_kill(pid_t pid, struct json *rec, struct buf *err)
 		}
 	}
 	json_key_array(rec, "killed");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && i < 256; i++) {
 		char one[24];
 
 		snprintf(one, sizeof(one), "%d", (int)tree[i]);
@@ -498,7 +512,11 @@ static int
 do_lock(const char *user, bool lock, struct buf *err)
 {
 	struct passwd *pw;
-	char *argv[] = { "/usr/sbin/usermod", lock ? "-L" : "-U", (char *)user, NULL };
+	/* -L locks the password; -e 1 expires the account, which also stops key
+	 * logins. Undo: -U and no expiry (an earlier expiry date is not kept). */
+	char *lock_argv[] = { "/usr/sbin/usermod", "-L", "-e", "1", (char *)user, NULL };
+	char *unlock_argv[] = { "/usr/sbin/usermod", "-U", "-e", "", (char *)user, NULL };
+	char *const *argv = lock ? lock_argv : unlock_argv;
 	int ret;
 
 	if (!user_name_ok(user) || (pw = getpwnam(user)) == NULL) {
@@ -544,15 +562,18 @@ unit_ok(const char *u)
 	return true;
 }
 
-/* quarantine: moved (never copied, never deleted) into the state directory. */
+/* quarantine: moved (never copied, never deleted) into the state directory.
+ * The parent is opened with no symlink anywhere on the way (openat2
+ * RESOLVE_NO_SYMLINKS through core/path.h), and the rename is relative to
+ * it: a directory swapped for a symlink cannot redirect either move. Undo
+ * puts the file back only into a directory nobody but root can write. */
 static int
 do_quarantine(struct responder *r, int64_t id, const char *path, bool undo, struct buf *err)
 {
 	char name[512];
-	const char *base = strrchr(path, '/');
-	int ret;
-
+	const char *base = strrchr(path, '/'), *leaf = NULL;
 	struct stat st;
+	int rootfd = -1, dirfd = -1, ret;
 
 	if (path[0] != '/' || base == NULL || base[1] == '\0' || strstr(path, "/../") != NULL ||
 		strstr(path, "/./") != NULL || strcmp(base, "/..") == 0 || strcmp(base, "/.") == 0 ||
@@ -561,27 +582,53 @@ do_quarantine(struct responder *r, int64_t id, const char *path, bool undo, stru
 		return -EINVAL;
 	}
 	snprintf(name, sizeof(name), QUARANTINE_DIR "/%" PRId64 "-%s", id, base + 1);
-	/* a regular file only: never a directory tree (or what a symlink names) */
-	if (!undo && (fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))) {
-		(void)buf_appendf(err, "%s: %s", path, errno != 0 && !S_ISDIR(st.st_mode) ?
-			strerror(errno) : L("不是普通文件（只隔离文件，不移动目录）",
-			"not a regular file (files only; directories are never moved)"));
-		return -EINVAL;
+	rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -errno;
+	dirfd = openat_parent_beneath(rootfd, path + 1, &leaf);
+	if (dirfd < 0) {
+		ret = dirfd;
+		dirfd = -1;
+		(void)buf_appendf(err, "%s: %s", path, ret == -ELOOP ?
+			L("路径中有符号链接，拒绝", "a symlink on the way: refused") : strerror(-ret));
+		goto out;
 	}
 	if (undo) {
-		ret = renameat2(r->statefd, name, AT_FDCWD, path, RENAME_NOREPLACE);
+		if (fstat(dirfd, &st) < 0 || st.st_uid != 0 || (st.st_mode & 0022) != 0) {
+			ret = -EPERM;
+			(void)buf_appendf(err, "%s: %s", path, L("目录可被 root 以外的用户写入，拒绝放回",
+				"the directory is writable by others than root: not put back"));
+			goto out;
+		}
+		ret = renameat2(r->statefd, name, dirfd, leaf, RENAME_NOREPLACE) < 0 ? -errno : 0;
 		if (ret < 0)
-			(void)buf_appendf(err, "%s: %s", path, strerror(errno));
-		return ret < 0 ? -errno : 0;
+			(void)buf_appendf(err, "%s: %s", path, strerror(-ret));
+		goto out;
 	}
-	if (mkdirat(r->statefd, QUARANTINE_DIR, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	ret = renameat2(AT_FDCWD, path, r->statefd, name, RENAME_NOREPLACE);
-	if (ret < 0) {
+	/* a regular file only: never a directory tree, never a symlink's target */
+	if (fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		ret = -errno;
+		(void)buf_appendf(err, "%s: %s", path, strerror(-ret));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		(void)buf_appendf(err, "%s: %s", path, L("不是普通文件（只隔离文件，不移动目录）",
+			"not a regular file (files only; directories are never moved)"));
+		goto out;
+	}
+	if (mkdirat(r->statefd, QUARANTINE_DIR, 0700) < 0 && errno != EEXIST) {
+		ret = -errno;
+		goto out;
+	}
+	ret = renameat2(dirfd, leaf, r->statefd, name, RENAME_NOREPLACE) < 0 ? -errno : 0;
+	if (ret < 0)
 		(void)buf_appendf(err, "%s: %s%s", path, strerror(-ret), ret == -EXDEV ?
 			L("（与代理状态目录不在同一文件系统，未移动）", " (another filesystem than the agent's state: not moved)") : "");
-	}
+out:
+	if (dirfd >= 0)
+		close(dirfd);
+	close(rootfd);
 	return ret;
 }
 
@@ -612,6 +659,17 @@ apply(struct responder *r, struct request *rq, bool undo, int64_t now, struct js
 		}
 		buf_reset(&rq->target);
 		(void)buf_puts(&rq->target, cidr);
+		if (undo) {
+			for (size_t i = 0; i < r->n; i++)
+				if (r->items[i].id != rq->id && strcmp(r->items[i].action, "block") == 0 &&
+					strcmp(r->items[i].state, "applied") == 0 &&
+					strcmp(r->items[i].target, cidr) == 0) {
+					(void)buf_appendf(detail, L("（%s 仍由处置 #%lld 封禁）",
+						"(%s stays blocked by #%lld)"), cidr,
+						(long long)r->items[i].id);
+					return 0;
+				}
+		}
 		block_cmd(detail, !undo, cidr, rq->expires_ns, now);
 		if (rq->dry_run)
 			return 0;
@@ -626,8 +684,13 @@ apply(struct responder *r, struct request *rq, bool undo, int64_t now, struct js
 	if (strcmp(act, "isolate") == 0) {
 		if (undo && isolated_by_other(r, rq->id))
 			return 0;
-		(void)buf_puts(detail, undo ? "flush chain inet yingji isolation\n" :
-			"flush chain inet yingji isolation\nadd rule inet yingji isolation drop\n");
+		if (!undo && r->nserver == 0) {
+			(void)buf_puts(err, L("不知道中心服务器的地址（登记信息未能解析），拒绝隔离以免失联",
+				"the centre's address is not known (the enrollment did not resolve): "
+				"isolation refused, it would cut the agent off"));
+			return -EHOSTUNREACH;
+		}
+		(void)buf_puts(detail, undo ? "flush chain inet yingji isolation\n" : ISOLATION_RULES);
 		return rq->dry_run ? 0 : nft_run(detail->data, NULL, err);
 	}
 	if (strcmp(act, "kill") == 0) {
@@ -644,7 +707,7 @@ apply(struct responder *r, struct request *rq, bool undo, int64_t now, struct js
 		return rq->dry_run ? 0 : do_kill((pid_t)rq->pid, rec, err);
 	}
 	if (strcmp(act, "lock_account") == 0) {
-		(void)buf_appendf(detail, "/usr/sbin/usermod %s %s%s", undo ? "-U" : "-L",
+		(void)buf_appendf(detail, "/usr/sbin/usermod %s %s%s", undo ? "-U -e ''" : "-L -e 1",
 			rq->target.data, undo ? "" : L("；结束其全部进程", "; kill all its processes"));
 		if (!user_name_ok(rq->target.data)) {
 			(void)buf_puts(err, L("账号名无效", "invalid account name"));
@@ -721,7 +784,15 @@ responder_handle(struct responder *r, const char *json, size_t len, struct buf *
 		json_key_str(&j, "error", L("目标无效", "invalid target"));
 		goto out;
 	}
-	/* applying an id again is a no-op; undoing one never applied says so */
+	/* applying an id again is a no-op (a kill above all: the pid may be
+	 * another process by now); undoing one never applied says so */
+	if (!undo && !rq.dry_run && a != NULL && strcmp(a->state, "killed") == 0) {
+		json_key_bool(&j, "ok", true);
+		json_key_str(&j, "state", "applied");
+		json_key_str(&j, "detail", L("已执行过（重复请求，未再次结束任何进程）",
+			"done before (repeated request: nothing killed again)"));
+		goto out;
+	}
 	if (!undo && !rq.dry_run && a != NULL && strcmp(a->state, "applied") == 0) {
 		json_key_bool(&j, "ok", true);
 		json_key_str(&j, "state", "applied");
@@ -752,7 +823,15 @@ responder_handle(struct responder *r, const char *json, size_t len, struct buf *
 	if (undo) {
 		if (a != NULL)
 			snprintf(a->state, sizeof(a->state), "undone");
-	} else if (strcmp(rq.action.data, "kill") != 0) {
+	} else if (strcmp(rq.action.data, "kill") == 0) {
+		a = a != NULL ? a : add_action(r);
+		if (a != NULL) {
+			a->id = rq.id;
+			snprintf(a->action, sizeof(a->action), "kill");
+			snprintf(a->target, sizeof(a->target), "%lld", (long long)rq.pid);
+			snprintf(a->state, sizeof(a->state), "killed");
+		}
+	} else {
 		a = a != NULL ? a : add_action(r);
 		if (a != NULL) {
 			a->id = rq.id;
@@ -820,13 +899,21 @@ reapply(struct responder *r)
 			snprintf(a->state, sizeof(a->state), "expired");
 			continue;
 		}
-		if (strcmp(a->action, "block") == 0)
+		if (strcmp(a->action, "block") == 0) {
 			block_cmd(&cmds, true, a->target, a->expires_ns, now);
-		else if (strcmp(a->action, "isolate") == 0)
+		} else if (strcmp(a->action, "isolate") == 0) {
 			isolate = true;
+		} else if (strcmp(a->action, "offline") == 0 && unit_ok(a->target)) {
+			/* an enabled unit comes back with a reboot: stopped again */
+			char *argv[] = { "/usr/bin/systemctl", "stop", a->target, NULL };
+
+			if (run_argv(argv, &err) < 0)
+				log_warn("respond", "%s: %s", a->target, err.data);
+			buf_reset(&err);
+		}
 	}
 	if (isolate)
-		(void)buf_puts(&cmds, "add rule inet yingji isolation drop\n");
+		(void)buf_puts(&cmds, ISOLATION_RULES);
 	if (cmds.len > 0 && nft_run(cmds.data, NULL, &err) < 0) {
 		/* one bad line must not keep the others out: one by one */
 		log_warn("respond", "%s: %s", L("批量重新施加失败，逐条重试", "re-applying in one batch "
@@ -848,13 +935,15 @@ reapply(struct responder *r)
 }
 
 int
-responder_open(int statefd, const char *const *allow, size_t nallow, struct responder **ret)
+responder_open(int statefd, const char *const *allow, size_t nallow, size_t nserver,
+	struct responder **ret)
 {
 	struct responder *r = xcalloc(1, sizeof(*r));
 	struct buf err;
 	int rc;
 
 	r->statefd = statefd;
+	r->nserver = nserver;
 	for (size_t i = 0; i < nallow && r->nallow < ALLOW_MAX; i++) {
 		unsigned char b[16];
 

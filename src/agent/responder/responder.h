@@ -40,10 +40,11 @@
 
 struct responder;
 
-/* allow: addresses no block may cover (the centre's); loopback is always
- * allowed. Sets up the table and re-applies the ledger. -errno (nftables
- * unavailable: -EIO, said in the log). */
-int	responder_open(int statefd, const char *const *allow, size_t nallow,
+/* allow: addresses no block may cover, the centre's first (nserver of
+ * them: without one, isolation is refused), then admin addresses; loopback
+ * is always allowed. Sets up the table and re-applies the ledger. -errno
+ * (nftables unavailable: -EIO, said in the log). */
+int	responder_open(int statefd, const char *const *allow, size_t nallow, size_t nserver,
 		struct responder **ret);
 void	responder_close(struct responder *r);	/* accepts NULL; leaves the table as it is */
 void	responder_handle(struct responder *r, const char *json, size_t len, struct buf *out);
