@@ -136,6 +136,30 @@ response_check_cidr(const char *cidr, const char *protect, const char **ret_why)
 	return 0;
 }
 
+int
+response_canonical_cidr(const char *cidr, char *out, size_t size)
+{
+	struct cidr c;
+	char host[64];
+	unsigned full;
+
+	if (cidr_parse(cidr, &c) < 0)
+		return -EINVAL;
+	full = c.family == AF_INET ? 32 : 128;
+	for (unsigned i = 0; i < full / 8; i++) {
+		unsigned bits = c.prefix > i * 8 ? (c.prefix - i * 8 >= 8 ? 8 : c.prefix - i * 8) : 0;
+
+		c.addr[i] &= (unsigned char)(bits == 0 ? 0 : 0xff << (8 - bits));
+	}
+	if (inet_ntop(c.family, c.addr, host, sizeof(host)) == NULL)
+		return -EINVAL;
+	if (c.prefix == full)
+		snprintf(out, size, "%s", host);
+	else
+		snprintf(out, size, "%s/%u", host, c.prefix);
+	return 0;
+}
+
 /* "a.b.c.d" or an IPv6 address, checked, into out. */
 static bool
 take_addr(const char *p, size_t n, char *out, size_t size)
@@ -318,11 +342,19 @@ check_target(const char *action, const char *req, size_t len, const char *protec
 
 	buf_reset(target);
 	if (strcmp(action, "block") == 0) {
+		char canon[64];
+		int r;
+
 		if (json_get_str(req, len, "addr", target) < 0 || target->len == 0) {
 			*why = L("封禁需要 --addr 地址或网段", "block needs --addr ADDRESS or RANGE");
 			return -EINVAL;
 		}
-		return response_check_cidr(target->data, protect, why);
+		r = response_check_cidr(target->data, protect, why);
+		if (r == 0 && response_canonical_cidr(target->data, canon, sizeof(canon)) == 0) {
+			buf_reset(target);
+			(void)buf_puts(target, canon);
+		}
+		return r;
 	}
 	if (strcmp(action, "isolate") == 0)
 		return 0;
@@ -719,13 +751,14 @@ responses_auto(struct db *s, const struct plan *plan, int64_t incident, int64_t 
 		const struct plan_action_rule *a = &pb->actions[i];
 		bool automatic = a->automatic && grade != 0 && grade >= (int)a->auto_up_to;
 		const char *why = NULL, *target = "";
-		char approval[512] = "";
+		char approval[512] = "", canon[64];
 		int64_t id = 0, expires = 0, n = 0;
 
 		if (strcmp(a->action, "block") == 0) {
-			if (src_addr == NULL || response_check_cidr(src_addr, NULL, &why) < 0)
+			if (src_addr == NULL || response_check_cidr(src_addr, NULL, &why) < 0 ||
+				response_canonical_cidr(src_addr, canon, sizeof(canon)) < 0)
 				continue;
-			target = src_addr;
+			target = canon;
 			expires = now + escalated_for(s, agent, "block", target, RESPONSE_DEFAULT_FOR_NS);
 		} else if (strcmp(a->action, "isolate") != 0) {
 			continue;	/* the others need a target a signal does not give */

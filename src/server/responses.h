@@ -67,5 +67,9 @@ bool	alert_source_addr(const char *group, const char *matched, char *out, size_t
  * 0.0.0.0/0, ::/0, prefixes shorter than /8 (v4) or /16 (v6), and any range
  * covering protect (may be NULL/empty). 0 or -EINVAL with why. */
 int	response_check_cidr(const char *cidr, const char *protect, const char **ret_why);
+/* The canonical form of a checked target: host bits cleared, a full-length
+ * prefix dropped ("203.0.113.77/24" -> "203.0.113.0/24", "1.2.3.4/32" ->
+ * "1.2.3.4"), so one address is one target for duplicates and escalation. */
+int	response_canonical_cidr(const char *cidr, char *out, size_t size);
 
 #endif

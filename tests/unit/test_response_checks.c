@@ -85,6 +85,24 @@ agent_checks_and_canonicalises(void **state)
 	assert_non_null(why);
 }
 
+/* One address is one target: duplicates and escalation see the same key. */
+static void
+centre_canonical_targets(void **state)
+{
+	char out[64];
+
+	(void)state;
+	assert_int_equal(response_canonical_cidr("203.0.113.77/24", out, sizeof(out)), 0);
+	assert_string_equal(out, "203.0.113.0/24");
+	assert_int_equal(response_canonical_cidr("203.0.113.7/32", out, sizeof(out)), 0);
+	assert_string_equal(out, "203.0.113.7");
+	assert_int_equal(response_canonical_cidr("2001:DB8:0:0::1/128", out, sizeof(out)), 0);
+	assert_string_equal(out, "2001:db8::1");
+	assert_int_equal(response_canonical_cidr("10.1.2.3/9", out, sizeof(out)), 0);
+	assert_string_equal(out, "10.0.0.0/9");
+	assert_int_equal(response_canonical_cidr("nonsense", out, sizeof(out)), -EINVAL);
+}
+
 static void
 source_address_of_an_alert(void **state)
 {
@@ -154,6 +172,7 @@ main(void)
 		cmocka_unit_test(centre_accepts_and_protects),
 		cmocka_unit_test(agent_checks_and_canonicalises),
 		cmocka_unit_test(source_address_of_an_alert),
+		cmocka_unit_test(centre_canonical_targets),
 		cmocka_unit_test(results_only_from_their_agent),
 	};
 
