@@ -3,7 +3,8 @@
  * first byte picks the format, the rest is the line (copied so that nothing
  * follows it). Every decoded value must lie within the line or the record's
  * arena (or be one of the decoders' constants), hold no NUL, and be readable
- * to its last byte (ASan checks).
+ * to its last byte (ASan checks); and the record keeps the line filter's
+ * promise (decode_check_witnesses, decode/vocab.h).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "detect/decode/decode.h"
+#include "detect/decode/vocab.h"
 #include "detect/record.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
@@ -49,6 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data + 1, len);
 	ret = decode_line(fmt, line, len, 2026, &r);
 	if (ret != 0 && ret != -22)
+		__builtin_trap();
+	if (decode_check_witnesses(&r, NULL) < 0)
 		__builtin_trap();
 	if (r.raw != line || r.raw_len != len || r.nfields > RECORD_MAX_FIELDS ||
 	    r.arena_len > RECORD_ARENA_MAX)

@@ -3,8 +3,8 @@
 # Usage: scripts/deps.sh build|check|bench|fuzz
 set -euo pipefail
 
-build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev libhyperscan-dev libpcre2-dev libyaml-dev libcurl4-openssl-dev libcairo2-dev libpango1.0-dev zlib1g-dev fonts-noto-cjk libnftables-dev nftables e2fsprogs)
-check=("${build[@]}" libcmocka-dev python3 python3-yaml iproute2 util-linux procps psmisc openssl sqlite3 curl poppler-utils python3-docx unzip)
+build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev libhyperscan-dev libpcre2-dev libyaml-dev libcurl4-openssl-dev libcairo2-dev libpango1.0-dev zlib1g-dev fonts-noto-cjk libnftables-dev libsystemd-dev nftables e2fsprogs)
+check=("${build[@]}" libcmocka-dev python3 python3-yaml iproute2 util-linux procps psmisc openssl sqlite3 curl poppler-utils python3-docx unzip systemd)
 bench=("${build[@]}" aide openssl procps inotify-tools sqlite3 python3 fail2ban)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)
 

@@ -1,6 +1,7 @@
 /*
  * cmd_run.c - `yingji-agent run --state DIR --guard PATH [--guard PATH ...]
- * [--lock] [--log FILE ...] [--config FILE]`: the guard daemon (and log collector)
+ * [--lock] [--log FILE ...] [--journal | --journal-dir DIR] [--config FILE]`: the
+ * guard daemon (and log collector)
  * in the foreground.
  */
 #include <arpa/inet.h>
@@ -23,9 +24,11 @@
 #include "core/xalloc.h"
 #include "core/banned.h"
 
+/* The English help; run_help_zh below is the default. */
 static const char run_help[] =
 	"Usage: yingji-agent run --state DIR --guard PATH [--guard PATH ...] [OPTIONS]\n"
 	"       yingji-agent run --state DIR --log FILE [--log FILE ...] [OPTIONS]\n"
+	"       yingji-agent run --state DIR --journal [OPTIONS]\n"
 	"       yingji-agent run --config FILE [OPTIONS]\n"
 	"\n"
 	"Guard directories (web roots, data) in the foreground: any change not made\n"
@@ -61,6 +64,15 @@ static const char run_help[] =
 	"                       \"log\" event; rotation and copytruncate are followed and\n"
 	"                       positions kept across restarts (lines over 64 KiB are\n"
 	"                       cut, marked truncated)\n"
+	"  --journal            follow the local systemd journal: each entry becomes a\n"
+	"                       \"log\" event with an RFC 5424 syslog line (sshd, sudo,\n"
+	"                       su... decoded by the centre as from auth.log); the\n"
+	"                       cursor is kept across restarts, so entries written while\n"
+	"                       the agent was down are read and none twice; the first\n"
+	"                       start begins at the journal's end\n"
+	"  --journal-dir DIR    follow the journal files in DIR instead (another\n"
+	"                       machine's, a copied /var/log/journal/<id>); implies\n"
+	"                       --journal\n"
 	"  --keywords FILE      harmful keyword list (one per line, UTF-8, '#' starts a\n"
 	"                       comment; repeatable): web files (.html .htm .shtml .php\n"
 	"                       .jsp .asp .aspx .js .txt, up to 8 MiB; GB18030/GBK pages\n"
@@ -74,8 +86,9 @@ static const char run_help[] =
 	"                       isolation keeps it reachable\n"
 	"  --config FILE        key = value lines: state, guard (repeatable), lock,\n"
 	"                       watcher, max_store_size, fold_window, maintenance,\n"
-	"                       rescan_interval, journal_max, bulk_rate, log, keywords,\n"
-	"                       own_host, allow (the last four repeatable)\n"
+	"                       rescan_interval, journal_max, bulk_rate, log, journal\n"
+	"                       (true/false), journal_dir, keywords, own_host, allow\n"
+	"                       (log, keywords, own_host and allow repeatable)\n"
 	"  --verbose            debug logging\n"
 	"\n"
 	"When the state directory holds an enrollment (`yingji-agent enroll`), every\n"
@@ -83,6 +96,63 @@ static const char run_help[] =
 	"only once the centre acknowledged it as stored.\n"
 	"\n"
 	"Stops on SIGINT or SIGTERM. Exit status 0, or 2 on error.\n";
+
+static const char run_help_zh[] =
+	"用法: yingji-agent run --state DIR --guard PATH [--guard PATH ...] [选项]\n"
+	"      yingji-agent run --state DIR --log FILE [--log FILE ...] [选项]\n"
+	"      yingji-agent run --state DIR --journal [选项]\n"
+	"      yingji-agent run --config FILE [选项]\n"
+	"\n"
+	"在前台防护目录（网站根目录、数据）：任何未经 `publish` 的改动在毫秒内被恢复，\n"
+	"未经授权的新文件被移入隔离区，每次篡改都作为事件写入事件日志\n"
+	"（`yingji-agent events`）。首次启动记录基线，并在状态目录中保存每个文件的内容；\n"
+	"以后启动时修复代理停止期间发生的改动。\n"
+	"\n"
+	"  --state DIR          状态目录（以 0700 创建；每个目录一个代理）\n"
+	"  --guard PATH         要防护的目录（可重复）\n"
+	"  --lock               锁定模式：设置不可变属性，使篡改失败；publish 时解除并恢复\n"
+	"  --watcher KIND       auto（默认）、fanotify 或 inotify\n"
+	"  --max-store-size N   大于 N（如 64M，默认 256M）的文件只计算哈希、不保存内容：\n"
+	"                       其改动只告警、不恢复\n"
+	"  --fold-window T      同一路径在 T（默认 10s）内的反复篡改合并为一个带次数的\n"
+	"                       持续攻击事件\n"
+	"  --maintenance SPEC   维护窗口：窗口内允许改动，窗口结束时接受为发布：\n"
+	"                       \"Sat,Sun 02:00-04:00\" 或 \"daily 01:00-01:30\"\n"
+	"                       （本地时间，Asia/Shanghai；可重复）\n"
+	"  --rescan-interval T  每隔 T 完整检查一次所有防护目录（默认 10m；0 为关闭），\n"
+	"                       可发现监视器报告不到的改动，如经别处硬链接的写入\n"
+	"  --journal-max N      事件日志最多保留 N（默认 256M）中心尚未确认的事件；\n"
+	"                       超出时丢弃最旧的，并有事件说明丢弃了多少\n"
+	"  --bulk-rate N        每秒最多向中心发送的信息类事件数（默认 1000；0 不限）；\n"
+	"                       安全事件从不延后\n"
+	"  --log FILE           跟踪日志文件（访问/错误日志、auth.log、syslog 等任意路径；\n"
+	"                       可重复，最多 256 个）：每行成为一个 \"log\" 事件；跟随轮转\n"
+	"                       与 copytruncate，重启后从原位置继续（超过 64 KiB 的行被截断\n"
+	"                       并标记 truncated）\n"
+	"  --journal            跟踪本机 systemd 日志（journal）：每个条目成为一个 \"log\"\n"
+	"                       事件，内容为 RFC 5424 syslog 行（sshd、sudo、su 等由中心\n"
+	"                       按 auth.log 同样解析）；读取位置（cursor）跨重启保存，代理\n"
+	"                       停止期间写入的条目会被读取且不重复；首次启动从末尾开始\n"
+	"  --journal-dir DIR    改为跟踪 DIR 中的 journal 文件（如另一台机器复制来的\n"
+	"                       /var/log/journal/<id>）；隐含 --journal\n"
+	"  --keywords FILE      有害关键词表（每行一个，UTF-8，'#' 开始注释；可重复）：\n"
+	"                       发布和篡改时检查网页文件（.html .htm .shtml .php .jsp .asp\n"
+	"                       .aspx .js .txt，最大 8 MiB；GB18030/GBK 页面自动转换）\n"
+	"  --own-host HOST      本站自己的主机名（可重复）：指向它的暗链不报告；未指定时，\n"
+	"                       隐藏块中的每个绝对链接都报告（暗链总会检查）\n"
+	"  --allow ADDR         先期处置不得切断的管理地址（可重复，最多 8 个；中心地址和\n"
+	"                       回环地址总是如此）：覆盖它的封禁被拒绝，隔离时仍可访问\n"
+	"  --config FILE        key = value 行：state、guard（可重复）、lock、watcher、\n"
+	"                       max_store_size、fold_window、maintenance、rescan_interval、\n"
+	"                       journal_max、bulk_rate、log、journal（true/false）、\n"
+	"                       journal_dir、keywords、own_host、allow\n"
+	"                       （log、keywords、own_host、allow 可重复）\n"
+	"  --verbose            调试日志\n"
+	"\n"
+	"状态目录中有登记信息（`yingji-agent enroll`）时，每个事件还经双向 TLS 1.3 发往\n"
+	"中心；中心确认已保存后才释放事件日志中的记录。\n"
+	"\n"
+	"收到 SIGINT 或 SIGTERM 时停止。退出状态 0，出错时为 2。\n";
 
 struct run_args {
 	struct daemon_opts	 o;
@@ -93,6 +163,7 @@ struct run_args {
 	size_t			 nwindows, capwindows;
 	char			**logs;
 	size_t			 nlogs, caplogs;
+	char			*journal_dir;
 	struct inspector	*inspector;
 };
 
@@ -172,6 +243,26 @@ apply_setting(struct run_args *a, const char *key, const char *value)
 		return size_parse(value, &a->o.bulk_rate);
 	if (strcmp(key, "log") == 0)
 		return add_log(a, value);
+	if (strcmp(key, "journal") == 0) {
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+			a->o.journal = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+			strcmp(value, "0") == 0)
+			a->o.journal = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (strcmp(key, "journal_dir") == 0) {
+		char *abs = value[0] != '\0' ? path_absolute(value) : NULL;
+
+		if (abs == NULL)
+			return -EINVAL;
+		free(a->journal_dir);
+		a->journal_dir = abs;
+		a->o.journal = true;
+		return 0;
+	}
 	if (strcmp(key, "keywords") == 0) {
 		int r = inspector_add_keywords_file(a->inspector, value);
 
@@ -273,6 +364,8 @@ cmd_run(int argc, char **argv)
 		{ "journal-max", required_argument, NULL, 'J' },
 		{ "bulk-rate", required_argument, NULL, 'B' },
 		{ "log", required_argument, NULL, 'L' },
+		{ "journal", no_argument, NULL, 'j' },
+		{ "journal-dir", required_argument, NULL, 'D' },
 		{ "keywords", required_argument, NULL, 'K' },
 		{ "own-host", required_argument, NULL, 'H' },
 		{ "allow", required_argument, NULL, 'A' },
@@ -287,7 +380,7 @@ cmd_run(int argc, char **argv)
 	} keys[] = { { 's', "state" }, { 'g', "guard" }, { 'w', "watcher" },
 		{ 'm', "max_store_size" }, { 'f', "fold_window" }, { 'M', "maintenance" },
 		{ 'R', "rescan_interval" }, { 'J', "journal_max" }, { 'B', "bulk_rate" },
-		{ 'L', "log" }, { 'K', "keywords" }, { 'H', "own_host" }, { 'A', "allow" } };
+		{ 'L', "log" }, { 'D', "journal_dir" }, { 'K', "keywords" }, { 'H', "own_host" }, { 'A', "allow" } };
 	struct run_args a = { 0 };
 	char *state_abs = NULL;
 	int opt, r, status = 2;
@@ -305,12 +398,15 @@ cmd_run(int argc, char **argv)
 			goto out;
 	}
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:K:H:A:c:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:g:lw:m:f:M:R:J:B:L:jD:K:H:A:c:vh", longopts, NULL)) != -1) {
 		const char *key = NULL;
 
 		switch (opt) {
 		case 'l':
 			a.o.lock = true;
+			continue;
+		case 'j':
+			a.o.journal = true;
 			continue;
 		case 'c':
 			continue;
@@ -318,11 +414,11 @@ cmd_run(int argc, char **argv)
 			log_set_level(LOG_DEBUG);
 			continue;
 		case 'h':
-			fputs(run_help, stdout);
+			fputs(L(run_help_zh, run_help), stdout);
 			status = 0;
 			goto out;
 		case '?':
-			fputs(run_help, stderr);
+			fputs(L(run_help_zh, run_help), stderr);
 			goto out;
 		}
 		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
@@ -334,8 +430,8 @@ cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (optind != argc || a.state == NULL || (a.nguards == 0 && a.nlogs == 0)) {
-		fputs(run_help, stderr);
+	if (optind != argc || a.state == NULL || (a.nguards == 0 && a.nlogs == 0 && !a.o.journal)) {
+		fputs(L(run_help_zh, run_help), stderr);
 		goto out;
 	}
 	state_abs = path_absolute(a.state);
@@ -348,6 +444,7 @@ cmd_run(int argc, char **argv)
 	a.o.nwindows = a.nwindows;
 	a.o.logs = a.logs;
 	a.o.nlogs = a.nlogs;
+	a.o.journal_dir = a.journal_dir;
 	a.o.inspector = a.inspector;
 	r = daemon_run(&a.o);
 	status = r;
@@ -359,6 +456,7 @@ out:
 	for (size_t i = 0; i < a.nlogs; i++)
 		free(a.logs[i]);
 	free(a.logs);
+	free(a.journal_dir);
 	inspector_free(a.inspector);
 	free(a.state);
 	free(state_abs);

@@ -27,6 +27,7 @@
 #include "agent/guard/syncer.h"
 #include "agent/guard/watch.h"
 #include "agent/journal/journal.h"
+#include "agent/logs/journald.h"
 #include "agent/logs/logs.h"
 #include "agent/responder/responder.h"
 #include "agent/state.h"
@@ -63,6 +64,7 @@ struct daemon {
 	struct responder		*responder;	/* NULL when not enrolled or no nftables */
 	pthread_mutex_t			 respond_mu;	/* the shipper's thread and ours */
 	struct logs			*logs;		/* NULL without --log */
+	struct journald			*journald;	/* NULL without --journal */
 	const struct watcher_ops	*wops;
 	struct watcher			*watcher;
 	struct guard			*guards;
@@ -877,6 +879,19 @@ daemon_run(const struct daemon_opts *o)
 			goto out;
 		}
 	}
+	if (o->journal) {
+		struct journald_opts jo = { .statefd = d.statefd, .journal = d.journal,
+			.writer = d.writer, .dir = o->journal_dir,
+			.emit = daemon_log_line, .data = &d };
+
+		r = journald_open(&jo, &d.journald);
+		if (r < 0) {
+			log_error("agent", "%s %s: %s", L("无法读取 systemd 日志",
+				"cannot read the systemd journal"),
+				o->journal_dir != NULL ? o->journal_dir : "", strerror(-r));
+			goto out;
+		}
+	}
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	timerfd_settime(timerfd, 0, &tick, NULL);
@@ -899,6 +914,10 @@ daemon_run(const struct daemon_opts *o)
 		ev.data.fd = logs_fd(d.logs);
 		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	}
+	if (d.journald != NULL) {
+		ev.data.fd = journald_fd(d.journald);
+		epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	}
 	check_maintenance(&d, true);
 	write_status(&d);
 	log_info("agent", "%s (%s)", L("防护已就绪", "guards ready"), d.wops->name);
@@ -906,7 +925,10 @@ daemon_run(const struct daemon_opts *o)
 	while (running) {
 		struct epoll_event evs[8];
 		bool ticked = false;
-		int n = epoll_wait(epfd, evs, 8, d.logs != NULL && logs_busy(d.logs) ? 0 : -1);
+		bool busy = (d.logs != NULL && logs_busy(d.logs)) ||
+			(d.journald != NULL && journald_busy(d.journald));
+		bool journal_ready = false;
+		int n = epoll_wait(epfd, evs, 8, busy ? 0 : -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -943,8 +965,14 @@ daemon_run(const struct daemon_opts *o)
 				handle_control(&d, ctlfd);
 			} else if (d.logs != NULL && fd == logs_fd(d.logs)) {
 				logs_read_events(d.logs);
+			} else if (d.journald != NULL && fd == journald_fd(d.journald)) {
+				journal_ready = true;
 			}
 		}
+		/* The journal on its descriptor, on the tick (in case a change was
+		 * not signalled) and while it has more than a turn's share. */
+		if (d.journald != NULL && (journal_ready || ticked || journald_busy(d.journald)))
+			journald_read(d.journald, ticked);
 		if (d.logs != NULL) {
 			logs_continue(d.logs);
 			if (ticked)
@@ -965,10 +993,13 @@ daemon_run(const struct daemon_opts *o)
 	/* Before agent_stop: a rotated file's last lines; saves positions. */
 	logs_close(d.logs);
 	d.logs = NULL;
+	journald_close(d.journald);
+	d.journald = NULL;
 	emit_agent(&d, EV_AGENT_STOP, NULL);
 	status = 0;
 out:
 	logs_close(d.logs);	/* saves positions: the writer must still run */
+	journald_close(d.journald);
 	if (d.watcher != NULL)
 		d.wops->close(d.watcher);
 	for (size_t i = 0; i < d.nguards; i++)

@@ -32,6 +32,8 @@ struct daemon_opts {
 	uint64_t			 bulk_rate;	/* bulk events/s to the centre; 0: no limit */
 	char				**logs;		/* log files to follow, absolute */
 	size_t				 nlogs;
+	bool				 journal;	/* follow the systemd journal */
+	const char			*journal_dir;	/* its files here, not the local journal */
 	struct maintenance_window	*windows;
 	size_t				 nwindows;
 	const struct inspector		*inspector;	/* content inspection of publishes and tampers */

@@ -72,7 +72,8 @@ detect_help(FILE *out)
 {
 	fprintf(out, "%s", L(
 		"用法: yingji detect --rules 目录 [--rules 目录...] [--format 格式]\n"
-		"                    [--suppress 时长] [--json] 文件...\n"
+		"                    [--suppress 时长] [--json] [--cache 目录 | --no-cache]\n"
+		"                    [--no-filter] 文件...\n"
 		"\n"
 		"用 Sigma 规则检测日志文件（文件为 - 时读标准输入），逐行解码后匹配，输出告警。\n"
 		"  --rules 目录    加载目录下（递归）所有 *.yml / *.yaml 规则，可给多次；无法使用的\n"
@@ -83,12 +84,19 @@ detect_help(FILE *out)
 		"  --json          每行一个 JSON 告警：rule_id、title、level、file、line、time、\n"
 		"                  matched（命中的字段）、count、correlation、group、truncated；\n"
 		"                  汇总写到标准错误\n"
+		"  --cache 目录    编译好的规则（Hyperscan 数据库）保存在此目录，下次直接载入；\n"
+		"                  默认 $YINGJI_CACHE，或 $XDG_CACHE_HOME/yingji，或\n"
+		"                  ~/.cache/yingji（0700，须属于本用户且他人不可写，否则不用）\n"
+		"  --no-cache      不保存也不载入编译结果（每次重新编译）\n"
+		"  --no-filter     关闭行过滤，逐行解码（默认先用一次 Hyperscan 扫描整块日志，\n"
+		"                  只解码可能命中某条规则的行；结果相同，只是更慢）\n"
 		"\n"
 		"超过 64 KiB 的行被截断并标记。结束时输出汇总：读取的行数、各规则的告警数、\n"
 		"每秒行数。退出码：0 完成（无论有无告警）；2 用法错误或规则目录、文件无法读取。\n"
 		"默认规则在源码的 rules/ 目录（说明见 docs/detect.md）。\n",
 		"Usage: yingji detect --rules DIR [--rules DIR...] [--format FORMAT]\n"
-		"                     [--suppress DURATION] [--json] FILE...\n"
+		"                     [--suppress DURATION] [--json] [--cache DIR | --no-cache]\n"
+		"                     [--no-filter] FILE...\n"
 		"\n"
 		"Run Sigma rules over log files (FILE - reads standard input): each line is\n"
 		"decoded, matched, and the alerts are printed.\n"
@@ -102,6 +110,14 @@ detect_help(FILE *out)
 		"  --json          one JSON alert per line: rule_id, title, level, file, line,\n"
 		"                  time, matched (the fields that matched), count, correlation,\n"
 		"                  group, truncated; the summary goes to standard error\n"
+		"  --cache DIR     keep the compiled rules (Hyperscan databases) in DIR and load\n"
+		"                  them next time; default $YINGJI_CACHE, else\n"
+		"                  $XDG_CACHE_HOME/yingji, else ~/.cache/yingji (0700; not used\n"
+		"                  unless it is the user's own and no one else may write to it)\n"
+		"  --no-cache      neither keep nor load compiled rules (compile every time)\n"
+		"  --no-filter     decode every line (by default one Hyperscan scan of each\n"
+		"                  block picks the lines some rule could match, and only those\n"
+		"                  are decoded; the alerts are the same, only slower)\n"
 		"\n"
 		"Lines longer than 64 KiB are cut and marked. A summary ends the run: lines\n"
 		"read, alerts per rule, lines per second. Exit status: 0 done (alerts or not);\n"
@@ -496,6 +512,34 @@ reader_next(struct line_reader *lr, const char **ret_line, size_t *ret_len, bool
 	}
 }
 
+/* A run of whole lines (each ending with '\n') at the front of the buffer,
+ * filled first when less than half is there: 0 with the run in *ret,
+ * *ret_len; -EAGAIN when no whole line is there (one longer than the buffer,
+ * the last one without '\n', the rest of a cut line): read it with
+ * reader_next; -ENOENT at the end. */
+static int
+reader_block(struct line_reader *lr, const char **ret, size_t *ret_len)
+{
+	const char *p, *nl;
+	size_t avail;
+
+	if (lr->skipping)
+		return -EAGAIN;
+	if (!lr->eof && lr->end - lr->start < READ_BLOCK / 2)
+		reader_fill(lr);
+	p = lr->buf + lr->start;
+	avail = lr->end - lr->start;
+	if (avail == 0)
+		return lr->eof ? -ENOENT : -EAGAIN;
+	nl = memrchr(p, '\n', avail);
+	if (nl == NULL)
+		return -EAGAIN;
+	*ret = p;
+	*ret_len = (size_t)(nl - p) + 1;
+	lr->start += *ret_len;
+	return 0;
+}
+
 /* --- loading ------------------------------------------------------------- */
 
 /* Load the dirs into rs, printing each refusal; -errno when a dir cannot be
@@ -534,14 +578,85 @@ current_year(void)
 
 /* --- yingji detect --------------------------------------------------------- */
 
+struct detect_file_ctx {
+	struct detector		*d;
+	struct detect_run	*run;
+	struct record		*rec;
+	const char		*path;
+	enum log_format		 fmt;
+	int			 year;
+	uint64_t		 n;		/* lines read so far */
+};
+
+static void
+note_cut(struct detect_file_ctx *c)
+{
+	if (c->run->truncated++ < MAX_CUT_NOTES)
+		fprintf(stderr, "yingji: %s:%llu: %s\n", c->path, (unsigned long long)c->n,
+			L("行超过 64 KiB，已截断（其余部分未检测）",
+			"line longer than 64 KiB, cut (the rest is not examined)"));
+}
+
+/* Line number c->n: decode it and run the rules. */
+static void
+detect_line(struct detect_file_ctx *c, const char *line, size_t len, bool cut)
+{
+	int r;
+
+	(void)decode_line(c->fmt, line, len, c->year, c->rec);
+	c->rec->line_no = c->n;
+	c->rec->truncated = cut;
+	r = detector_process(c->d, c->rec, on_alert, c->run);
+	if (r < 0)
+		fprintf(stderr, "yingji: %s:%llu: %s\n", c->path, (unsigned long long)c->n, strerror(-r));
+}
+
+/* Whole lines buf[0..len) (the last ends with '\n'): the line filter picks
+ * the lines worth decoding; the others are only counted. */
+static void
+detect_block(struct detect_file_ctx *c, const char *buf, size_t len)
+{
+	const size_t *cand = NULL;
+	size_t ncand = 0, ci = 0, pos = 0;
+	uint64_t skipped = 0;
+	bool all = detector_filter_block(c->d, buf, len, &cand, &ncand) < 0;
+
+	while (pos < len) {
+		const char *line = buf + pos;
+		const char *nl = memchr(line, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - line) : len - pos;
+		bool take = all || (ci < ncand && cand[ci] == pos), cut = false;
+
+		c->n++;
+		pos += n + 1;
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		if (n > RECORD_MAX_LINE) {
+			n = RECORD_MAX_LINE;
+			cut = true;
+			note_cut(c);
+		}
+		if (!take) {
+			skipped++;
+			continue;
+		}
+		ci++;
+		detector_skip(c->d, skipped);
+		skipped = 0;
+		detect_line(c, line, n, cut);
+	}
+	detector_skip(c->d, skipped);
+}
+
 static int
 detect_file(struct detector *d, struct detect_run *run, struct record *rec, const char *path,
-	enum log_format fmt, int year, uint64_t *lines)
+	enum log_format fmt, int year, bool filter, uint64_t *lines)
 {
+	struct detect_file_ctx c = { .d = d, .run = run, .rec = rec, .path = path, .fmt = fmt,
+		.year = year };
 	struct line_reader lr;
 	const char *line;
 	size_t len;
-	uint64_t n = 0;
 	bool cut;
 	int fd, r;
 
@@ -557,20 +672,22 @@ detect_file(struct detector *d, struct detect_run *run, struct record *rec, cons
 	}
 	run->file = path;
 	reader_init(&lr, fd);
-	while ((r = reader_next(&lr, &line, &len, &cut)) == 0) {
-		n++;
-		(void)decode_line(fmt, line, len, year, rec);
-		rec->line_no = n;
-		rec->truncated = cut;
-		if (cut && run->truncated++ < MAX_CUT_NOTES)
-			fprintf(stderr, "yingji: %s:%llu: %s\n", path, (unsigned long long)n,
-				L("行超过 64 KiB，已截断（其余部分未检测）",
-				"line longer than 64 KiB, cut (the rest is not examined)"));
-		r = detector_process(d, rec, on_alert, run);
-		if (r < 0) {
-			fprintf(stderr, "yingji: %s:%llu: %s\n", path, (unsigned long long)n, strerror(-r));
-			r = 0;
+	for (;;) {
+		if (filter) {
+			r = reader_block(&lr, &line, &len);
+			if (r == 0) {
+				detect_block(&c, line, len);
+				continue;
+			}
+			if (r == -ENOENT)
+				break;
 		}
+		if (reader_next(&lr, &line, &len, &cut) < 0)
+			break;
+		c.n++;
+		if (cut)
+			note_cut(&c);
+		detect_line(&c, line, len, cut);
 	}
 	r = 0;
 	if (lr.err < 0) {
@@ -580,8 +697,36 @@ detect_file(struct detector *d, struct detect_run *run, struct record *rec, cons
 	reader_release(&lr);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	*lines += n;
+	*lines += c.n;
 	return r;
+}
+
+/* How the rules were compiled (the cache) and whether lines are filtered
+ * before decoding (and when not, which rule stops it). */
+static void
+print_build_notes(const struct detector *d, const struct detector_stats *st, bool use_filter)
+{
+	const char *rep = detector_report(d), *p;
+
+	fprintf(stderr, "yingji: %s %zu, %s %zu\n",
+		L("Hyperscan 数据库", "Hyperscan databases"), st->hs_databases,
+		L("其中取自缓存", "loaded from the cache"), st->hs_databases_cached);
+	if (!use_filter)
+		fprintf(stderr, "yingji: %s\n", L("行过滤已关闭（--no-filter）：逐行解码",
+			"line filter off (--no-filter): every line is decoded"));
+	else if (st->line_filter)
+		fprintf(stderr, "yingji: %s: %zu %s\n", L("行过滤开启", "line filter on"),
+			st->line_filter_literals, L("个字面串", "literals"));
+	/* The report's lines about the filter and the cache. */
+	for (p = rep; p != NULL && *p != '\0';) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+		if (memmem(p, n, "line filter off", 15) != NULL ||
+				memmem(p, n, "compiled rules are not kept", 27) != NULL)
+			fprintf(stderr, "yingji: %.*s\n", (int)n, p);
+		p += n + (nl != NULL);
+	}
 }
 
 static void
@@ -621,10 +766,15 @@ cmd_detect(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "suppress", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cache", required_argument, NULL, 'c' },
+		{ "no-cache", no_argument, NULL, 'C' },
+		{ "no-filter", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	char *dirs[MAX_RULE_DIRS];
+	char *dirs[MAX_RULE_DIRS], cache[4096];
+	bool use_cache = true, use_filter = true;
+	struct detector_stats st;
 	size_t ndirs = 0;
 	struct sigma_ruleset rs = { 0 };
 	struct detector_opts o = { 0 };
@@ -665,6 +815,19 @@ cmd_detect(int argc, char **argv)
 		case 'j':
 			run.json = true;
 			break;
+		case 'c':
+			if (snprintf(cache, sizeof(cache), "%s", optarg) >= (int)sizeof(cache)) {
+				fprintf(stderr, "yingji: --cache: %s\n", strerror(ENAMETOOLONG));
+				return 2;
+			}
+			o.cache_dir = cache;
+			break;
+		case 'C':
+			use_cache = false;
+			break;
+		case 'F':
+			use_filter = false;
+			break;
 		case 'h':
 			detect_help(stdout);
 			return 0;
@@ -680,6 +843,10 @@ cmd_detect(int argc, char **argv)
 		return 2;
 	}
 
+	if (!use_cache)
+		o.cache_dir = NULL;
+	else if (o.cache_dir == NULL && detector_cache_default(cache, sizeof(cache)) == 0)
+		o.cache_dir = cache;
 	if (load_rules(&rs, dirs, ndirs, false) < 0) {
 		sigma_ruleset_release(&rs);
 		return 2;
@@ -694,9 +861,11 @@ cmd_detect(int argc, char **argv)
 		return 1;
 	}
 	detector_counts(d, &nplain, &ncorr);
+	detector_stats(d, &st);
 	fprintf(stderr, "yingji: %s %zu %s, %zu %s, %zu %s\n", L("规则", "rules"), nplain,
 		L("条普通规则", "plain"), ncorr, L("条关联规则", "correlation"), rs.nerrors,
 		L("条被拒绝", "refused"));
+	print_build_notes(d, &st, use_filter);
 	if (nplain + ncorr == 0)
 		fprintf(stderr, "yingji: %s\n", L("没有可用的规则", "no usable rule"));
 
@@ -705,7 +874,8 @@ cmd_detect(int argc, char **argv)
 	year = current_year();
 	t0 = now_monotonic_ns();
 	for (int i = optind; i < argc; i++)
-		if (detect_file(d, &run, &rec, argv[i], fmt, year, &lines) < 0)
+		if (detect_file(d, &run, &rec, argv[i], fmt, year, use_filter && st.line_filter,
+				&lines) < 0)
 			rc = 2;
 	detector_flush(d, on_alert, &run);
 	fflush(stdout);

@@ -31,148 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/xalloc.h"
 #include "detect/correlation.h"
 #include "detect/hs_db.h"
+#include "detect/detector_internal.h"
 #include "detect/pcre_re.h"
 #include "core/banned.h"
-
-#define FIELD_RAW		(-1)	/* a keyword test: the raw line */
-#define MATCHED_MAX		1024	/* alert.matched, with its NUL */
-#define GROUP_MAX		512	/* group keys */
-#define MAX_GROUPS		100000	/* correlation / suppression groups kept */
-#define COND_MAX_DEPTH		256
-
-enum cv_kind { CV_HS = 1, CV_PCRE, CV_CIDR, CV_EXISTS, CV_NULL };
-
-struct cval {
-	enum cv_kind			 kind;
-	unsigned			 id;		/* CV_HS: pattern id */
-	struct pcre_re			*re;		/* CV_PCRE */
-	bool				 exists;	/* CV_EXISTS */
-	int				 family;	/* CV_CIDR */
-	unsigned			 prefix;
-	unsigned char			 net[16];
-	const struct sigma_value	*src;
-};
-
-struct ctest {
-	int				 field;		/* index in d->fields, or FIELD_RAW */
-	bool				 all;
-	struct cval			*vals;
-	size_t				 nvals;
-	const struct sigma_field_test	*src;
-};
-
-struct cmap {
-	struct ctest	*tests;
-	size_t		 ntests;
-};
-
-struct csel {
-	struct cmap	*maps;
-	size_t		 nmaps;
-};
-
-struct corr_ref {
-	uint32_t	ci;		/* correlation number */
-	size_t		slot;		/* index in its rules[] */
-};
-
-struct crule {
-	const struct sigma_rule	*src;
-	struct csel		*sels;
-	bool			 dropped, quiet;
-	uint32_t		 ls_gen;	/* logsource_fits cached for d->ls_gen */
-	bool			 ls_fits;
-	struct corr_ref		*corrs;
-	size_t			 ncorrs, corrs_cap;
-};
-
-struct cfield {
-	char		*name;		/* as first written; compared case-insensitively */
-	/* Patterns, while building. */
-	char		**exprs;
-	unsigned	*flags, *ids;
-	size_t		 n, cap;
-	struct hsdb	*db;
-	uint32_t	*triggers;	/* rules to evaluate when the field is present */
-	size_t		 ntriggers, triggers_cap;
-};
-
-struct kwgroup {
-	const struct sigma_logsource	*ls;
-	struct cfield			 f;
-	uint32_t			 ls_gen;	/* fits cached for d->ls_gen */
-	bool				 fits;
-};
-
-struct pat {
-	uint32_t	 rule;
-	struct cval	*cv;
-	int		 field;
-	bool		 trigger;	/* a hit makes the rule worth evaluating */
-};
-
-struct supp {
-	int64_t		first_ns, last_ns, window_end;
-	uint64_t	held;
-};
-
-struct detector {
-	const struct sigma_ruleset	*rs;
-	struct detector_opts		 opts;
-	struct crule			*rules;
-	size_t				 nrules, nrules_used;
-	struct cfield			*fields;
-	size_t				 nfields, fields_cap;
-	uint32_t			*ftab;		/* field index + 1, 0 empty */
-	size_t				 ftab_size;	/* a power of two */
-	/* Keyword databases, one per distinct logsource of the rules using
-	 * keywords: a line is searched only for the keywords of rules whose
-	 * logsource fits it. */
-	struct kwgroup			*kw;
-	size_t				 nkw, kw_cap;
-	struct pat			*pats;
-	size_t				 npats, pats_cap;
-	struct hsdb_scratch		*scratch;
-	uint32_t			*always;
-	size_t				 nalways;
-	/* Correlations in use: corrs[ci] (NULL when refused). */
-	const struct sigma_correlation	**corrs;
-	size_t				 ncorrs, ncorrs_used;
-	struct corr_table		*corr;
-	struct lru_map			*supp;
-	struct buf			 report;
-	size_t				 hs_patterns, pcre_patterns;
-	/* Per record, sized once. */
-	uint64_t			*bits;
-	unsigned			*hit_ids;
-	const struct record_field	**fval;
-	uint32_t			*fset;
-	size_t				 nfset;
-	uint32_t			*cand, *stamp;
-	size_t				 ncand;
-	uint32_t			 cur_stamp;
-	bool				*selres;
-	size_t				 max_sels;
-	const struct record		*rec;
-	int64_t				 seq;
-	/* Field lookups by the record's name pointer (decoders mostly use
-	 * constant names), checked against a copy of the name. */
-	struct name_cache {
-		const char	*ptr;
-		int		 idx;
-		char		 name[32];
-	}				 ncache[128];
-	/* The last record's logsource: rules' fits are cached while it stays. */
-	char				 ls[3][32];
-	uint32_t			 ls_gen;
-	struct buf			 matched, group;
-	/* While building. */
-	struct buf			*errors;
-};
 
 /* ---- field table ---- */
 
@@ -635,7 +501,11 @@ compile_field_db(struct detector *d, struct cfield *f)
 		ids[m] = f->ids[i];
 		m++;
 	}
-	r = hsdb_compile(e, fl, ids, m, on_refuse, d, &f->db);
+	bool cached = false;
+
+	r = hsdb_compile(e, fl, ids, m, on_refuse, d, d->cache_dirfd, &f->db, &cached);
+	d->hs_dbs++;
+	d->hs_dbs_cached += cached;
 	if (r < 0) {
 		/* Hyperscan failed without naming an expression (a resource
 		 * limit): the rules that use this field cannot run. */
@@ -748,32 +618,20 @@ test_is_hs(const struct ctest *ct)
 }
 
 /* How rare a hit of this (Hyperscan-only) test is likely to be: the
- * shortest literal run among its values. "cs-method: GET" scores low,
- * "contains: union select" high. */
+ * strength of the literal text a line needs for it (line_filter.c), so the
+ * triggers and the line filter pick the same tests. "cs-method: GET" scores
+ * low, "contains: union select" high. */
 static size_t
-test_rarity(const struct ctest *ct)
+test_rarity(struct detector *d, const struct ctest *ct)
 {
-	size_t best = SIZE_MAX;
-
-	for (size_t v = 0; v < ct->nvals; v++) {
-		const struct sigma_value *sv = ct->vals[v].src;
-		size_t n = 0;
-
-		for (size_t i = 0; i < sv->len; i++)
-			n += sv->text[i] != '*' && sv->text[i] != '?';
-		if (sv->op == SIGMA_RE)
-			n /= 2;
-		if (n < best)
-			best = n;
-	}
-	return best;
+	return line_filter_test_strength(d, ct);
 }
 
 /* The test of a map whose hits alone make the map worth evaluating: of the
  * tests with Hyperscan values only (the map cannot hold unless each does),
  * the rarest; NULL when the map has none. */
 static const struct ctest *
-map_key_test(const struct cmap *cm, size_t *ret_rarity)
+map_key_test(struct detector *d, const struct cmap *cm, size_t *ret_rarity)
 {
 	const struct ctest *best = NULL;
 	size_t best_rarity = 0;
@@ -783,7 +641,7 @@ map_key_test(const struct cmap *cm, size_t *ret_rarity)
 
 		if (!test_is_hs(&cm->tests[t]))
 			continue;
-		r = test_rarity(&cm->tests[t]);
+		r = test_rarity(d, &cm->tests[t]);
 		if (best == NULL || r > best_rarity) {
 			best = &cm->tests[t];
 			best_rarity = r;
@@ -794,12 +652,12 @@ map_key_test(const struct cmap *cm, size_t *ret_rarity)
 }
 
 static size_t
-sel_rarity(const struct csel *cs)
+sel_rarity(struct detector *d, const struct csel *cs)
 {
 	size_t min = SIZE_MAX, r;
 
 	for (size_t m = 0; m < cs->nmaps; m++) {
-		(void)map_key_test(&cs->maps[m], &r);
+		(void)map_key_test(d, &cs->maps[m], &r);
 		if (r < min)
 			min = r;
 	}
@@ -824,7 +682,7 @@ needed_sels(struct detector *d, const struct crule *cr, unsigned node, const boo
 	switch (c->kind) {
 	case SIGMA_COND_SEL:
 		set[c->sel] = true;
-		*ret_rarity = sel_rarity(&cr->sels[c->sel]);
+		*ret_rarity = sel_rarity(d, &cr->sels[c->sel]);
 		return true;
 	case SIGMA_COND_AND:
 	case SIGMA_COND_OR: {
@@ -865,18 +723,18 @@ needed_sels(struct detector *d, const struct crule *cr, unsigned node, const boo
 
 			for (size_t i = 0; i < c->nsels; i++)
 				if (!empty[c->sels[i]] && (best == SIZE_MAX ||
-						sel_rarity(&cr->sels[c->sels[i]]) >
-						sel_rarity(&cr->sels[c->sels[best]])))
+						sel_rarity(d, &cr->sels[c->sels[i]]) >
+						sel_rarity(d, &cr->sels[c->sels[best]])))
 					best = i;
 			if (best == SIZE_MAX)
 				return false;
 			set[c->sels[best]] = true;
-			*ret_rarity = sel_rarity(&cr->sels[c->sels[best]]);
+			*ret_rarity = sel_rarity(d, &cr->sels[c->sels[best]]);
 			return true;
 		}
 		*ret_rarity = SIZE_MAX;
 		for (size_t i = 0; i < c->nsels; i++) {
-			size_t rr = sel_rarity(&cr->sels[c->sels[i]]);
+			size_t rr = sel_rarity(d, &cr->sels[c->sels[i]]);
 
 			set[c->sels[i]] = true;
 			if (rr < *ret_rarity)
@@ -908,12 +766,16 @@ mark_triggers(struct detector *d, struct crule *cr)
 	memcpy(empty, d->selres, r->nsels * sizeof(*empty));
 	for (size_t i = 0; i < r->nconditions && ok; i++)
 		ok = needed_sels(d, cr, r->conditions[i], empty, need, &rarity, 0);
+	cr->filterable = ok && r->nconditions > 0;
 	for (size_t s = 0; s < r->nsels; s++) {
 		if (ok && !need[s])
 			continue;
 		for (size_t m = 0; m < cr->sels[s].nmaps; m++) {
 			const struct cmap *cm = &cr->sels[s].maps[m];
-			const struct ctest *key = map_key_test(cm, &rarity);
+			const struct ctest *key = map_key_test(d, cm, &rarity);
+
+			if (key == NULL)
+				cr->filterable = false;
 
 			for (size_t t = 0; t < cm->ntests; t++) {
 				const struct ctest *ct = &cm->tests[t];
@@ -927,7 +789,10 @@ mark_triggers(struct detector *d, struct crule *cr)
 		}
 	}
 	free(empty);
-	free(need);
+	if (cr->filterable)
+		cr->need = need;
+	else
+		free(need);
 }
 
 /* Which rules run without a Hyperscan match: triggered by a present field,
@@ -978,6 +843,17 @@ detector_build(const struct sigma_ruleset *rs, const struct detector_opts *o,
 		d->opts = *o;
 	d->errors = errors;
 	buf_init(&d->report, 0);
+	d->cache_dirfd = -1;
+	if (d->opts.cache_dir != NULL) {
+		d->cache_dirfd = hsdb_cache_open(d->opts.cache_dir);
+		if (d->cache_dirfd < 0) {
+			(void)buf_appendf(&d->report, "%s: compiled rules are not kept (%s)\n",
+				d->opts.cache_dir, d->cache_dirfd == -EPERM ?
+				"the directory is not the user's own, or others may write to it" :
+				strerror(-d->cache_dirfd));
+			d->cache_dirfd = -1;
+		}
+	}
 	buf_init(&d->matched, MATCHED_MAX);
 	buf_init(&d->group, GROUP_MAX);
 	d->nrules = rs->nrules;
@@ -1016,15 +892,21 @@ detector_build(const struct sigma_ruleset *rs, const struct detector_opts *o,
 
 	link_correlations(d);
 	plan_rules(d);
+	line_filter_build(d);
 	d->corr = corr_table_new(MAX_GROUPS);
 	d->supp = lru_map_new(MAX_GROUPS, sizeof(struct supp), NULL);
 	d->errors = NULL;
+	if (d->cache_dirfd >= 0)
+		close(d->cache_dirfd);
+	d->cache_dirfd = -1;
 	*ret = d;
 	d = NULL;
 	r = 0;
 out:
 	if (d != NULL)
 		d->errors = NULL;
+	if (d != NULL && d->cache_dirfd >= 0)
+		close(d->cache_dirfd);
 	detector_free(d);
 	return r;
 }
@@ -1058,6 +940,7 @@ detector_free(struct detector *d)
 				csel_release(&cr->sels[s]);
 		free(cr->sels);
 		free(cr->corrs);
+		free(cr->need);
 	}
 	free(d->rules);
 	for (size_t i = 0; i < d->nfields; i++)
@@ -1068,6 +951,7 @@ detector_free(struct detector *d)
 	free(d->kw);
 	free(d->ftab);
 	free(d->pats);
+	line_filter_free(d);
 	hsdb_scratch_free(d->scratch);
 	free(d->always);
 	free(d->corrs);
@@ -1574,6 +1458,23 @@ detector_expire(struct detector *d, int64_t now, alert_cb cb, void *data)
 	corr_table_expire(d->corr, d->corrs, now, flush_corr, &x.em);
 }
 
+int64_t
+detector_window_ns(const struct detector *d)
+{
+	int64_t w = d->opts.suppress_ns;
+
+	for (size_t ci = 0; ci < d->ncorrs; ci++)
+		if (d->corrs[ci] != NULL && d->corrs[ci]->timespan_ns > w)
+			w = d->corrs[ci]->timespan_ns;
+	return w;
+}
+
+int
+detector_cache_default(char *buf, size_t size)
+{
+	return hsdb_cache_default(buf, size);
+}
+
 void
 detector_counts(const struct detector *d, size_t *ret_rules, size_t *ret_correlations)
 {
@@ -1587,7 +1488,9 @@ void
 detector_stats(const struct detector *d, struct detector_stats *ret)
 {
 	struct detector_stats st = { .hs_patterns = d->hs_patterns,
-		.pcre_patterns = d->pcre_patterns, .suppression_groups = lru_map_size(d->supp) };
+		.pcre_patterns = d->pcre_patterns, .suppression_groups = lru_map_size(d->supp),
+		.hs_databases = d->hs_dbs, .hs_databases_cached = d->hs_dbs_cached,
+		.line_filter = d->lf_db != NULL, .line_filter_literals = d->lf_literals };
 
 	for (size_t ri = 0; ri < d->nrules; ri++) {
 		const struct crule *cr = &d->rules[ri];

@@ -38,6 +38,9 @@ struct detector;
 
 struct detector_opts {
 	int64_t		 suppress_ns;	/* 0: every match alerts */
+	/* Where compiled Hyperscan databases are kept between runs (hs_db.h:
+	 * created 0700; refused unless the user's own): NULL, none. */
+	const char	*cache_dir;
 };
 
 struct alert {
@@ -76,8 +79,41 @@ int	detector_process(struct detector *d, const struct record *r, alert_cb cb, vo
  * the counted rest of attacks already alerted ("continued"), and windows
  * judged at their end. */
 void	detector_expire(struct detector *d, int64_t now, alert_cb cb, void *data);
+/*
+ * The line filter: for a block of raw lines, which ones could make any rule
+ * match, so that the rest need not be decoded at all (offline detection
+ * reads most lines only this far). One Hyperscan scan of the whole block for
+ * the literal text that each rule's trigger patterns need (the longest piece
+ * of a value without wildcards; a literal a regular expression cannot match
+ * without), plus, for a pattern that matches a value decoders make up, that
+ * value's witness (decode/vocab.h), plus a backslash (escaped values are
+ * unescaped by decoders). Sound by construction: a line left out cannot hold
+ * any rule's trigger, so no rule could hold on it. It is off (the whole
+ * detector_filter_block answer is "every line") when some rule can hold
+ * without any trigger (a condition true on an empty record, a selection
+ * matched only by cidr/exists/null/PCRE tests, a value with no literal).
+ * detector_report says which rule turned it off.
+ *
+ * buf[0..len) holds whole lines, each ending with '\n' (the last may lack
+ * it). *ret gets the offsets of the lines that must be decoded, ascending
+ * (owned by d, valid until the next call), *ret_n how many; -EIO on a
+ * Hyperscan error (then decode every line). -ENOTSUP when the filter is off.
+ */
+int	detector_filter_block(struct detector *d, const char *buf, size_t len,
+		const size_t **ret, size_t *ret_n);
+/* Lines not decoded still count: records without a time are timed by their
+ * number (see above). */
+void	detector_skip(struct detector *d, uint64_t nrecords);
 /* Report what suppression is still holding. */
 void	detector_flush(struct detector *d, alert_cb cb, void *data);
+/* The default cache directory (detector_opts.cache_dir) of a user's command:
+ * $YINGJI_CACHE, else $XDG_CACHE_HOME/yingji, else $HOME/.cache/yingji.
+ * -ENOENT when none is set. */
+int	detector_cache_default(char *buf, size_t size);
+/* The longest window the detector keeps state for (the longest correlation
+ * timespan, or the suppression window): 0 when it keeps none. A centre
+ * restarting rebuilds its windows from the events of that long ago. */
+int64_t	detector_window_ns(const struct detector *d);
 /* How many rules (plain, correlation) are in use. */
 void	detector_counts(const struct detector *d, size_t *ret_rules, size_t *ret_correlations);
 
@@ -86,6 +122,9 @@ struct detector_stats {
 	size_t		pcre_patterns;		/* |re values Hyperscan refused, run by PCRE2 */
 	uint64_t	pcre_limit_hits;	/* PCRE2 matches cut short by a limit (no match) */
 	size_t		suppression_groups, correlation_groups;	/* windows held now */
+	size_t		hs_databases, hs_databases_cached;	/* compiled, loaded from the cache */
+	bool		line_filter;		/* detector_filter_block can be used */
+	size_t		line_filter_literals;
 };
 void	detector_stats(const struct detector *d, struct detector_stats *ret);
 /* Notes from building, one per line "path: id: ...": which rules' |re

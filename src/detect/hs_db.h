@@ -17,6 +17,9 @@
 #define HSDB_CASELESS	1u
 #define HSDB_DOTALL	2u
 #define HSDB_MULTILINE	4u
+/* Report every match with its end offset (hsdb_scan_all), not once per id:
+ * for scanning many lines in one block. Without it, one report per id. */
+#define HSDB_EVERY	8u
 
 struct hsdb;
 struct hsdb_scratch;
@@ -34,9 +37,29 @@ struct hsdb_hits {
 typedef void (*hsdb_refuse_cb)(unsigned id, const char *message, void *data);
 
 /* Compile n expressions (NUL-terminated) into *ret (NULL when none is left).
- * Returns 0, or -EINVAL when Hyperscan fails without naming an expression. */
+ * Returns 0, or -EINVAL when Hyperscan fails without naming an expression.
+ *
+ * cache_dirfd (-1: none) is a directory of compiled databases, one file per
+ * set, named by the SHA-256 of everything that shapes the result (Hyperscan's
+ * version, the platform it compiled for, every expression, flag and id, and
+ * how matches are reported). A hit loads the database (and replays the
+ * refusals the compile made) instead of compiling it: Hyperscan compiles
+ * take most of a start-up. A file that is short, altered or from another
+ * Hyperscan is ignored and written again; a cache that cannot be written is
+ * only slower. ret_cached (may be NULL) says whether the cache answered. The
+ * caller opens the directory (hsdb_cache_open). */
 int	hsdb_compile(const char *const *exprs, const unsigned *flags, const unsigned *ids,
-		size_t n, hsdb_refuse_cb refuse, void *data, struct hsdb **ret);
+		size_t n, hsdb_refuse_cb refuse, void *data, int cache_dirfd, struct hsdb **ret,
+		bool *ret_cached);
+/* Open (creating it and its parents, 0700) a cache directory for
+ * hsdb_compile; refused (-EPERM) unless it belongs to the caller's user and no
+ * one else may write to it (a database file is code for the matcher). The
+ * descriptor is the caller's to close. */
+int	hsdb_cache_open(const char *path);
+/* The default cache directory of a user's command (into buf): $YINGJI_CACHE,
+ * else $XDG_CACHE_HOME/yingji, else $HOME/.cache/yingji. -ENOENT when none
+ * of them is set; -ENAMETOOLONG. */
+int	hsdb_cache_default(char *buf, size_t size);
 void	hsdb_free(struct hsdb *db);
 /* Whether Hyperscan takes one expression; on refusal, -EINVAL and (when
  * reterr is not NULL) its message in *reterr (free() it). */
@@ -48,5 +71,11 @@ void	hsdb_scratch_free(struct hsdb_scratch *s);
  * Hyperscan error. */
 int	hsdb_scan(const struct hsdb *db, struct hsdb_scratch *s, const char *data, size_t len,
 		struct hsdb_hits *hits);
+/* Scan data[0..len) with a database compiled with HSDB_EVERY: cb gets each
+ * match's id and end offset, in increasing end offset; a non-zero return
+ * stops the scan (not an error). -EIO on a Hyperscan error. */
+typedef int (*hsdb_match_cb)(unsigned id, size_t end, void *data);
+int	hsdb_scan_all(const struct hsdb *db, struct hsdb_scratch *s, const char *data, size_t len,
+		hsdb_match_cb cb, void *cbdata);
 
 #endif

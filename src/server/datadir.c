@@ -211,6 +211,7 @@ datadir_open(const char *path, struct datadir *ret)
 		goto out;
 	d.path = xstrdup(path);
 	d.db_path = xasprintf("%s/yingji.db", path);
+	d.cache_path = xasprintf("%s/cache", path);
 	d.ca_cert_path = xasprintf("%s/%s/ca.crt", path, PKI_DIR);
 	d.server_cert_path = xasprintf("%s/%s/server.crt", path, PKI_DIR);
 	d.server_key_path = xasprintf("%s/%s/server.key", path, PKI_DIR);
@@ -244,6 +245,8 @@ datadir_release(struct datadir *d)
 	free(d->ca_cert_path);
 	free(d->server_cert_path);
 	free(d->server_key_path);
+	free(d->cache_path);
+	d->cache_path = NULL;
 	d->path = d->db_path = d->ca_cert_path = d->server_cert_path = d->server_key_path = NULL;
 }
 

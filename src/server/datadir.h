@@ -24,6 +24,7 @@ struct datadir {
 	int		 fd;
 	char		*path;
 	char		*db_path, *ca_cert_path, *server_cert_path, *server_key_path;
+	char		*cache_path;	/* compiled rules (Hyperscan databases), made when needed */
 	struct buf	 ca_cert_pem, ca_key_pem;
 	uint8_t		 server_fp[TLS_FINGERPRINT_LEN];
 	char		 admin_token[ADMIN_TOKEN_HEX + 1];

@@ -29,6 +29,8 @@
 
 #define RETRY_NS	1000000000ll
 #define EXPIRE_EVERY_NS	(5ll * 1000000000)	/* ended windows reported this often */
+#define REPLAY_MARGIN_NS	(5ll * 60 * 1000000000)	/* events replayed beyond the longest window */
+#define REPLAY_MAX_EVENTS	2000000			/* at most, at a start */
 #define BATCH_MAX_ITEMS	20000	/* per transaction */
 #define ALERT_LINE_MAX	8192	/* bytes of the line (or event body) kept with an alert */
 #define LOG_LINE_CAP	(4u << 20)	/* a "log" event's line, unescaped */
@@ -51,6 +53,7 @@ struct engine {
 	struct sigma_ruleset rules;
 	struct detector	*detector;
 	int64_t		 next_expire_ns;	/* monotonic */
+	bool		 replaying;		/* rebuilding windows at a start: alerts are not stored again */
 	size_t		 nrules, ncorrelations;
 	struct record	 rec;
 	struct buf	 line;		/* a "log" event's line, unescaped */
@@ -162,6 +165,9 @@ on_alert(const struct alert *a, void *data)
 	struct detect_ctx *dc = data;
 	struct engine *e = dc->e;
 	const struct record *rec = a->record;
+
+	if (e->replaying)
+		return;	/* stored when the event first came */
 	struct db_alert row = {
 		.rule_id = a->rule_id != NULL ? a->rule_id : "",
 		.title = a->title != NULL ? a->title : "",
@@ -276,13 +282,80 @@ detection_expire(struct engine *e)
 	}
 }
 
+/* Rebuilding the detector's windows at a start: the events stored within
+ * the longest window (plus a margin) are run through the detector again, in
+ * id order, with their alerts not stored (they were when the events came),
+ * and ended windows let go every EXPIRE_EVERY_NS of the events' receipt as
+ * the running engine did. So a brute force that straddles a restart (or a
+ * crash) of the centre is still counted whole. */
+struct replay {
+	struct engine	*e;
+	uint64_t	 n;
+	int64_t		 last_id, last_expire;
+	bool		 more;
+};
+
+static int
+replay_event(const struct db_event *row, void *data)
+{
+	struct replay *rp = data;
+	struct engine *e = rp->e;
+	struct detect_ctx dc = { .e = e, .now = row->received_ns };
+	struct ingest_item it = {
+		.agent = row->agent, .lane = row->lane, .seq = row->seq, .time_ns = row->time_ns,
+		.received_ns = row->received_ns, .type = (char *)row->type, .path = (char *)row->path,
+		.body = (char *)row->body, .body_len = row->body_len,
+	};
+
+	if (row->received_ns - rp->last_expire >= EXPIRE_EVERY_NS) {
+		if (rp->last_expire != 0)
+			detector_expire(e->detector, row->received_ns, on_alert, &dc);
+		rp->last_expire = row->received_ns;
+	}
+	(void)detect_event(e, &it, row->id, row->received_ns);
+	rp->last_id = row->id;
+	rp->more = true;
+	return ++rp->n >= REPLAY_MAX_EVENTS ? 1 : 0;
+}
+
+static void
+detection_replay(struct engine *e)
+{
+	int64_t window = detector_window_ns(e->detector), t0 = now_monotonic_ns();
+	int64_t now = now_realtime_ns();
+	struct replay rp = { .e = e };
+	struct detect_ctx dc = { .e = e, .now = now };
+	int r = 0;
+
+	if (window <= 0)
+		return;
+	e->replaying = true;
+	do {
+		struct db_event_filter f = { .after_id = rp.last_id,
+			.since_ns = now - window - REPLAY_MARGIN_NS, .limit = 10000 };
+
+		rp.more = false;
+		r = db_events_query(e->store, &f, replay_event, &rp);
+	} while (r == 0 && rp.more && rp.n < REPLAY_MAX_EVENTS);
+	detector_expire(e->detector, now, on_alert, &dc);
+	e->replaying = false;
+	if (r < 0)
+		log_warn("detect", "%s: %s", L("重建检测窗口时读取事件失败", "reading events to rebuild "
+			"the detection windows failed"), strerror(-r));
+	log_info("detect", "%s: %llu %s (%.0f s), %.3f s%s", L("已重建关联与抑制窗口",
+		"correlation and suppression windows rebuilt"), (unsigned long long)rp.n,
+		L("个事件", "events"), (double)(window + REPLAY_MARGIN_NS) / 1e9,
+		(double)(now_monotonic_ns() - t0) / 1e9, rp.n >= REPLAY_MAX_EVENTS ?
+		L("（已达上限，更早的事件未重放）", " (the cap: earlier events not replayed)") : "");
+}
+
 /* Loads the rules of cfg->rule_dirs and builds the detector, logging what is
  * refused (once, with the reason). No rule dirs: no detection. */
 static int
 detection_setup(struct engine *e)
 {
 	const struct engine_config *cfg = e->cfg;
-	struct detector_opts o = { .suppress_ns = e->cfg->suppress_ns };
+	struct detector_opts o = { .suppress_ns = e->cfg->suppress_ns, .cache_dir = cfg->cache_dir };
 	struct buf errors;
 	int r;
 
@@ -780,6 +853,8 @@ engine_start(const struct engine_config *cfg, struct engine **ret)
 	r = detection_setup(e);
 	if (r < 0)
 		goto out;
+	if (e->detector != NULL)
+		detection_replay(e);
 	if (cfg->plan != NULL) {
 		r = incidents_new(cfg->plan, e->store, cfg->audit_head_path, &e->inc);
 		if (r < 0)

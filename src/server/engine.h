@@ -96,6 +96,7 @@ struct engine_config {
 	int		 agent_cert_days;
 	const char *const *rule_dirs;	/* Sigma rule directories; none: no detection */
 	size_t		 nrule_dirs;
+	const char	*cache_dir;	/* compiled rules kept between starts (NULL: none) */
 	int64_t		 suppress_ns;	/* one alert per rule and address within this */
 	const struct plan *plan;	/* NULL: no incidents (alerts and events only) */
 	const char	*audit_head_path;

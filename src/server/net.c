@@ -652,6 +652,7 @@ server_setup(struct server *s)
 	s->ecfg.agent_cert_days = 3650;
 	s->ecfg.rule_dirs = s->o->rule_dirs;
 	s->ecfg.nrule_dirs = s->o->nrule_dirs;
+	s->ecfg.cache_dir = s->dd.cache_path;
 	s->ecfg.suppress_ns = s->o->suppress_ns;
 	s->audit_head_path = xasprintf("%s/audit.head", s->o->datadir);
 	s->ecfg.audit_head_path = s->audit_head_path;

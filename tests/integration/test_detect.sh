@@ -9,6 +9,8 @@
 
 Y=$YINGJI_BIN/yingji
 RULES=$YINGJI_SRC/rules
+# Compiled rules are kept here (not in root's home) for this test.
+export YINGJI_CACHE="$T/cache"
 [ -x "$Y" ] || fail "$Y is not an executable"
 [ -d "$RULES" ] || fail "$RULES is missing"
 python3 -c 'import yaml' 2>/dev/null || fail "python3-yaml is needed to read the rules' ids"
@@ -285,4 +287,92 @@ both = {(a["line"], a["rule_id"]) for a in map(json.loads, open(sys.argv[2]))}
 assert ours <= both, ours - both
 PY
 fi
+# --- the line filter: the same alerts as decoding every line ---------------------
+# Lines the filter leaves out are never decoded; it must never leave out a
+# line some rule would alert on. Compare with --no-filter on every log here,
+# with our rules and (when present) the third-party ones.
+cat "$T/attacks.log" "$T/hostile.log" "$T/attacks.log" >"$T/mixed.log"
+same_alerts() { # label, detect args...
+	local label=$1
+	shift
+	"$Y" detect "$@" --json "$T/mixed.log" >"$T/f-on.jsonl" 2>"$T/f-on.err" || fail "$label: detect exited with $?"
+	"$Y" detect --no-filter "$@" --json "$T/mixed.log" >"$T/f-off.jsonl" 2>"$T/f-off.err" ||
+		fail "$label: detect --no-filter exited with $?"
+	[ -s "$T/f-off.jsonl" ] || fail "$label: no alerts at all"
+	cmp -s "$T/f-on.jsonl" "$T/f-off.jsonl" ||
+		fail "$label: the line filter changed the alerts: $(diff "$T/f-on.jsonl" "$T/f-off.jsonl" | head -n 6)"
+}
+same_alerts "our rules" --rules "$RULES"
+grep -q '^yingji: line filter on: [0-9]* literals' "$T/f-on.err" || fail "line filter not on: $(cat "$T/f-on.err")"
+grep -q 'line filter off (--no-filter)' "$T/f-off.err" || fail "--no-filter not said"
+if [ -d "$SIGMA" ]; then
+	same_alerts "with $SIGMA" --rules "$RULES" --rules "$SIGMA"
+	grep -q '^yingji: line filter on' "$T/f-on.err" || fail "line filter not on with $SIGMA: $(cat "$T/f-on.err")"
+fi
+
+# A value that only an unescape makes ("Evil\u0042ot"): the filter still
+# lets that line through (its backslash), and only the lines that match alert.
+mkdir -p "$T/jrules/one" "$T/jrules/two"
+cat >"$T/jrules/one/evilbot.yml" <<'YML'
+title: EvilBot agent in a JSON log
+id: 0b7c1e55-0000-4000-8000-00000000e41b
+logsource:
+    definition: any JSON log
+detection:
+    selection:
+        cs-user-agent|contains: evilbot
+    condition: selection
+level: high
+YML
+cat >"$T/jrules/two/notsel.yml" <<'YML'
+title: Anything but GET (holds without a pattern)
+id: 0b7c1e55-0000-4000-8000-00000000e41c
+logsource:
+    definition: any log
+detection:
+    selection:
+        cs-method: GET
+    condition: not selection
+level: low
+YML
+printf '%s\n' '{"cs-user-agent":"EvilBot/1.0"}' '{"cs-user-agent":"Evil\u0042ot/2.0"}' \
+	'{"cs-user-agent":"curl/8"}' '{"other":"evilbot"}' >"$T/j.log"
+"$Y" detect --rules "$T/jrules/one" --json "$T/j.log" >"$T/j.jsonl" 2>"$T/j.err" || fail "JSON detect exited with $?"
+grep -q '^yingji: line filter on' "$T/j.err" || fail "JSON rule: line filter not on: $(cat "$T/j.err")"
+[ "$(python3 -c 'import json,sys; print(" ".join(str(json.loads(l)["line"]) for l in open(sys.argv[1])))' "$T/j.jsonl")" = "1 2" ] ||
+	fail "JSON rule: expected alerts on lines 1 and 2 (the escaped one too): $(cat "$T/j.jsonl")"
+# A rule that can hold without any pattern turns the filter off, and says which.
+"$Y" detect --rules "$T/jrules" --json "$T/j.log" >"$T/j2.jsonl" 2>"$T/j2.err" || fail "detect with notsel exited with $?"
+grep -q 'two/notsel.yml: 0b7c1e55-0000-4000-8000-00000000e41c: line filter off' "$T/j2.err" ||
+	fail "the rule that turns the filter off is not named: $(cat "$T/j2.err")"
+[ "$(grep -c e41c "$T/j2.jsonl")" = 4 ] || fail "'not selection' should alert on all 4 lines: $(cat "$T/j2.jsonl")"
+
+# --- compiled rules are kept and reused; a damaged cache is only slower ---------
+rm -rf "$T/cache"
+"$Y" detect --rules "$RULES" --json "$T/attacks.log" >"$T/c1.jsonl" 2>"$T/c1.err" || fail "cold detect exited with $?"
+n=$(sed -n 's/^yingji: Hyperscan databases \([0-9]*\), loaded from the cache 0$/\1/p' "$T/c1.err")
+[ -n "$n" ] && [ "$n" -gt 1 ] || fail "cold run should compile everything: $(cat "$T/c1.err")"
+[ "$(stat -c %a "$T/cache")" = 700 ] || fail "cache directory mode $(stat -c %a "$T/cache")"
+"$Y" detect --rules "$RULES" --json "$T/attacks.log" >"$T/c2.jsonl" 2>"$T/c2.err" || fail "warm detect exited with $?"
+grep -q "^yingji: Hyperscan databases $n, loaded from the cache $n\$" "$T/c2.err" || fail "warm run: $(cat "$T/c2.err")"
+cmp -s "$T/c1.jsonl" "$T/c2.jsonl" || fail "alerts differ with the cache"
+# damage every file: cut one, flip a byte in the others
+first=1
+for f in "$T/cache"/*.hsdb; do
+	if [ $first = 1 ]; then truncate -s 20 "$f"; first=0; else printf '\377' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null; fi
+done
+"$Y" detect --rules "$RULES" --json "$T/attacks.log" >"$T/c3.jsonl" 2>"$T/c3.err" || fail "detect with a damaged cache exited with $?"
+grep -q "^yingji: Hyperscan databases $n, loaded from the cache 0\$" "$T/c3.err" || fail "damaged cache was used: $(cat "$T/c3.err")"
+cmp -s "$T/c1.jsonl" "$T/c3.jsonl" || fail "alerts differ after a damaged cache"
+"$Y" detect --rules "$RULES" --json "$T/attacks.log" >/dev/null 2>"$T/c4.err" || fail "detect after repair exited with $?"
+grep -q "loaded from the cache $n\$" "$T/c4.err" || fail "the cache was not written again: $(cat "$T/c4.err")"
+# a cache others may write to is refused (said), and the run goes on
+chmod 777 "$T/cache"
+"$Y" detect --rules "$RULES" --json "$T/attacks.log" >"$T/c5.jsonl" 2>"$T/c5.err" || fail "detect with an open cache exited with $?"
+grep -q 'compiled rules are not kept' "$T/c5.err" || fail "a world-writable cache was not refused: $(cat "$T/c5.err")"
+cmp -s "$T/c1.jsonl" "$T/c5.jsonl" || fail "alerts differ without the cache"
+chmod 700 "$T/cache"
+"$Y" detect --no-cache --rules "$RULES" --json "$T/attacks.log" >/dev/null 2>"$T/c6.err" || fail "--no-cache exited with $?"
+grep -q "loaded from the cache 0\$" "$T/c6.err" || fail "--no-cache used the cache: $(cat "$T/c6.err")"
+
 echo "PASS: $TEST_NAME"

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "detect/decode/decode.h"
+#include "detect/decode/vocab.h"
 #include "detect/record.h"
 #include "core/xalloc.h"
 #include "core/banned.h"
@@ -46,10 +47,18 @@ teardown(void **state)
 static int
 decode_n(enum log_format fmt, const char *text, size_t len)
 {
+	const char *bad = NULL;
+	int r;
+
 	free(line_copy);
 	line_copy = xmalloc(len ? len : 1);
 	memcpy(line_copy, text, len);
-	return decode_line(fmt, line_copy, len, YEAR, &rec);
+	r = decode_line(fmt, line_copy, len, YEAR, &rec);
+	/* Every line keeps the line filter's promise (decode/vocab.h). */
+	if (decode_check_witnesses(&rec, &bad) < 0)
+		fail_msg("field '%s' of '%.*s' is neither in the line nor witnessed", bad,
+			(int)(len < 200 ? len : 200), text);
+	return r;
 }
 
 static int

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "detect/decode/internal.h"
+#include "detect/decode/vocab.h"
 #include "core/banned.h"
 
 /* "k=v, k=v" after "...: ": the keys we know, lower-cased as field names. */
@@ -91,53 +92,53 @@ accounts_decode_msg(struct record *r, const char *msg, size_t n)
 	start = p;
 	if (dec_starts(p, end, LIT("new user: "))) {
 		kv_list(r, p + 10, end, false);
-		dec_add_str(r, "event", "user_created");
+		dec_vocab_add(r, DEC_V_ACC_USER_CREATED);
 	} else if (dec_starts(p, end, LIT("new group: "))) {
 		kv_list(r, p + 11, end, true);
-		dec_add_str(r, "event", "group_created");
+		dec_vocab_add(r, DEC_V_ACC_GROUP_CREATED);
 	} else if (dec_starts(p, end, LIT("group added to ")) && (q = memchr(p, ':', n)) != NULL) {
 		kv_list(r, q + 1, end, true);
-		dec_add_str(r, "event", "group_created");
+		dec_vocab_add(r, DEC_V_ACC_GROUP_ADDED);
 	} else if (dec_starts(p, end, LIT("add '")) && quoted(&p, end, &v, &vlen) &&
 		   quoted(&p, end, &v2, &v2len)) {
 		dec_add(r, "name", v, vlen);
 		dec_add(r, "group", v2, v2len);
-		dec_add_str(r, "event", "group_member_added");
+		dec_vocab_add(r, DEC_V_ACC_MEMBER_ADDED);
 	} else if (dec_starts(p, end, LIT("change user name ")) && quoted(&p, end, &v, &vlen) &&
 		   quoted(&p, end, &v2, &v2len)) {
 		dec_add(r, "name", v2, v2len);
 		dec_add(r, "old_name", v, vlen);
-		dec_add_str(r, "event", "user_renamed");
+		dec_vocab_add(r, DEC_V_ACC_USER_RENAMED);
 	} else if (dec_starts(p, end, LIT("change user '")) && quoted(&p, end, &v, &vlen)) {
 		bool uid = dec_starts(p, end, LIT(" UID from ")), gid = dec_starts(p, end, LIT(" GID from "));
 
 		dec_add(r, "name", v, vlen);
 		if ((uid || gid) && quoted(&p, end, &v2, &v2len) && quoted(&p, end, &v2, &v2len)) {
 			dec_add(r, uid ? "uid" : "gid", v2, v2len);
-			dec_add_str(r, "event", uid ? "uid_changed" : "gid_changed");
+			dec_vocab_add(r, uid ? DEC_V_ACC_UID_CHANGED : DEC_V_ACC_GID_CHANGED);
 		} else {
-			dec_add_str(r, "event", "user_changed");
+			dec_vocab_add(r, DEC_V_ACC_USER_CHANGED);
 		}
 	} else if ((dec_starts(p, end, LIT("lock user '")) || dec_starts(p, end, LIT("unlock user '"))) &&
 		   quoted(&p, end, &v, &vlen)) {
 		dec_add(r, "name", v, vlen);
-		dec_add_str(r, "event", *start == 'l' ? "user_locked" : "user_unlocked");
+		dec_vocab_add(r, *start == 'l' ? DEC_V_ACC_USER_LOCKED : DEC_V_ACC_USER_UNLOCKED);
 	} else if (dec_starts(p, end, LIT("delete user '")) && quoted(&p, end, &v, &vlen)) {
 		dec_add(r, "name", v, vlen);
-		dec_add_str(r, "event", "user_deleted");
+		dec_vocab_add(r, DEC_V_ACC_USER_DELETED);
 	} else if ((dec_starts(p, end, LIT("removed group '")) || dec_starts(p, end, LIT("group '"))) &&
 		   quoted(&p, end, &v, &vlen)) {
 		dec_add(r, "group", v, vlen);
 		dec_add(r, "name", v, vlen);
-		dec_add_str(r, "event", "group_deleted");
+		dec_vocab_add(r, DEC_V_ACC_GROUP_DELETED);
 	} else if ((q = dec_find(p, end, LIT("password changed for "))) != NULL) {
 		q += sizeof("password changed for ") - 1;
 		dec_add(r, "name", q, (size_t)(end - q));
-		dec_add_str(r, "event", "password_changed");
+		dec_vocab_add(r, DEC_V_ACC_PASSWD_CHANGED);
 	} else if ((q = dec_find(p, end, LIT("changed password expiry for "))) != NULL) {
 		q += sizeof("changed password expiry for ") - 1;
 		dec_add(r, "name", q, (size_t)(end - q));
-		dec_add_str(r, "event", "password_expiry_changed");
+		dec_vocab_add(r, DEC_V_ACC_EXPIRY_CHANGED);
 	}
 }
 
@@ -160,5 +161,5 @@ cron_decode_msg(struct record *r, const char *msg, size_t n)
 	if (q > p && q[-1] == ')')
 		q--;
 	dec_add(r, "command", p, (size_t)(q - p));
-	dec_add_str(r, "event", "cmd");
+	dec_vocab_add(r, DEC_V_CRON_CMD_EVENT);
 }

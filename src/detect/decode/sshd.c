@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "detect/decode/internal.h"
+#include "detect/decode/vocab.h"
 #include "core/banned.h"
 
 /* "IP port N..." at p: src_ip and src_port (digits only). */
@@ -88,12 +89,12 @@ user_ip_port(struct record *r, const char *p, const char *end)
 	ip_port(r, ip, end);
 }
 
+/* The event and the outcome: made-up values, each with its witness. */
 static void
-event(struct record *r, const char *ev, const char *outcome)
+event(struct record *r, enum dec_vocab_id ev, enum dec_vocab_id outcome)
 {
-	dec_add(r, "event", ev, strlen(ev));
-	if (outcome != NULL)
-		dec_add(r, "outcome", outcome, strlen(outcome));
+	dec_vocab_add(r, ev);
+	dec_vocab_add(r, outcome);
 }
 
 void
@@ -129,11 +130,11 @@ sshd_decode_msg(struct record *r, const char *msg, size_t n)
 		dec_add(r, "auth_method", m, (size_t)(q - m));
 		user_from(r, q + 5, end, &invalid);
 		if (ok)
-			event(r, "auth_accepted", "success");
+			event(r, DEC_V_SSHD_ACCEPTED_EVENT, DEC_V_SSHD_ACCEPTED_OUTCOME);
 		else
-			event(r, "auth_failed", "failure");
+			event(r, DEC_V_SSHD_FAILED_EVENT, DEC_V_SSHD_FAILED_OUTCOME);
 		if (invalid)
-			dec_add(r, "invalid_user", "true", 4);
+			dec_vocab_add(r, DEC_V_SSHD_INVALID_FLAG);
 	} else if (dec_starts(p, end, LIT("Invalid user "))) {
 		p += sizeof("Invalid user ") - 1;
 		q = dec_rfind(p, end, LIT(" from "));
@@ -144,28 +145,33 @@ sshd_decode_msg(struct record *r, const char *msg, size_t n)
 			dec_add(r, "user", p, 0);
 			ip_port(r, p + 5, end);
 		}
-		event(r, "invalid_user", "invalid_user");
+		event(r, DEC_V_SSHD_INVALID_EVENT, DEC_V_SSHD_INVALID_OUTCOME);
 	} else if (dec_starts(p, end, LIT("Connection closed by ")) ||
 		   dec_starts(p, end, LIT("Connection reset by "))) {
+		bool reset = p[11] == 'r';
+
 		p = dec_find(p, end, LIT(" by ")) + 4;
 		user_ip_port(r, p, end);
-		event(r, "connection_closed", "closed");
+		if (reset)
+			event(r, DEC_V_SSHD_RESET_EVENT, DEC_V_SSHD_RESET_OUTCOME);
+		else
+			event(r, DEC_V_SSHD_CLOSED_EVENT, DEC_V_SSHD_CLOSED_OUTCOME);
 	} else if (dec_starts(p, end, LIT("Disconnected from "))) {
 		user_ip_port(r, p + sizeof("Disconnected from ") - 1, end);
-		event(r, "disconnected", "closed");
+		event(r, DEC_V_SSHD_DISC_EVENT, DEC_V_SSHD_DISC_OUTCOME);
 	} else if (dec_starts(p, end, LIT("Received disconnect from "))) {
 		ip_port(r, p + sizeof("Received disconnect from ") - 1, end);
-		event(r, "disconnected", "closed");
+		event(r, DEC_V_SSHD_DISC_EVENT, DEC_V_SSHD_DISC_OUTCOME);
 	} else if (dec_starts(p, end, LIT("error: maximum authentication attempts exceeded for ")) ||
 		   dec_starts(p, end, LIT("maximum authentication attempts exceeded for "))) {
 		p = dec_find(p, end, LIT(" for ")) + 5;
 		user_from(r, p, end, &invalid);
-		event(r, "max_auth_attempts", "failure");
+		event(r, DEC_V_SSHD_MAXAUTH_EVENT, DEC_V_SSHD_MAXAUTH_OUTCOME);
 		if (invalid)
-			dec_add(r, "invalid_user", "true", 4);
+			dec_vocab_add(r, DEC_V_SSHD_INVALID_FLAG);
 	} else if (dec_starts(p, end, LIT("Did not receive identification string from "))) {
 		ip_port(r, p + sizeof("Did not receive identification string from ") - 1, end);
-		event(r, "no_ident", "closed");
+		event(r, DEC_V_SSHD_NOIDENT_EVENT, DEC_V_SSHD_NOIDENT_OUTCOME);
 	} else {
 		(void)pam_decode_msg(r, p, (size_t)(end - p), false);
 	}

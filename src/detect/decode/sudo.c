@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "detect/decode/internal.h"
+#include "detect/decode/vocab.h"
 #include "core/banned.h"
 
 /* PAM's "k1=v1 k2=v2  k3=" list. */
@@ -67,12 +68,14 @@ pam_decode_msg(struct record *r, const char *msg, size_t n, bool su)
 		return false;
 	}
 	if (dec_starts(p, end, LIT("authentication failure; ")) || dec_starts(p, end, LIT("PAM "))) {
+		bool more = *p == 'P';
+
 		q = memchr(p, ';', (size_t)(end - p));
 		if (q == NULL)
 			return false;
 		pam_kv(r, q + 1, end, su);
-		dec_add_str(r, "event", "pam_auth_failure");
-		dec_add_str(r, "outcome", "failure");
+		dec_vocab_add(r, more ? DEC_V_PAM_MORE_EVENT : DEC_V_PAM_FAIL_EVENT);
+		dec_vocab_add(r, more ? DEC_V_PAM_MORE_OUTCOME : DEC_V_PAM_FAIL_OUTCOME);
 		return true;
 	}
 	if (dec_starts(p, end, LIT("session opened for user ")) ||
@@ -93,7 +96,7 @@ pam_decode_msg(struct record *r, const char *msg, size_t n, bool su)
 			if (q > p)
 				dec_add(r, "user", p, (size_t)(q - p));
 		}
-		dec_add_str(r, "event", open ? "session_opened" : "session_closed");
+		dec_vocab_add(r, open ? DEC_V_PAM_OPENED_EVENT : DEC_V_PAM_CLOSED_EVENT);
 		return true;
 	}
 	return false;
@@ -102,7 +105,8 @@ pam_decode_msg(struct record *r, const char *msg, size_t n, bool su)
 void
 sudo_decode_msg(struct record *r, const char *msg, size_t n)
 {
-	const char *p = msg, *end = msg + n, *q, *ev = "command", *outcome = "success";
+	const char *p = msg, *end = msg + n, *q;
+	enum dec_vocab_id ev = DEC_V_SUDO_CMD_EVENT, outcome = DEC_V_SUDO_CMD_OUTCOME;
 
 	if (pam_decode_msg(r, msg, n, false))
 		return;
@@ -133,29 +137,31 @@ sudo_decode_msg(struct record *r, const char *msg, size_t n)
 		else if (dec_starts(seg, segend, LIT("GROUP=")))
 			dec_add(r, "target_group", seg + 6, (size_t)(segend - seg - 6));
 		else if (dec_find(seg, segend, LIT("incorrect password attempt")) != NULL) {
-			ev = "auth_failed";
-			outcome = "failure";
+			ev = DEC_V_SUDO_PASSWD_EVENT;
+			outcome = DEC_V_SUDO_PASSWD_OUTCOME;
 		} else if (dec_find(seg, segend, LIT("NOT in sudoers")) != NULL) {
-			ev = "not_in_sudoers";
-			outcome = "failure";
+			ev = DEC_V_SUDO_NOTIN_EVENT;
+			outcome = DEC_V_SUDO_NOTIN_OUTCOME;
 		} else if (dec_find(seg, segend, LIT("command not allowed")) != NULL) {
-			ev = "not_allowed";
-			outcome = "failure";
+			ev = DEC_V_SUDO_NOTALLOWED_EVENT;
+			outcome = DEC_V_SUDO_NOTALLOWED_OUTCOME;
 		}
 	}
-	dec_add_str(r, "event", ev);
-	dec_add_str(r, "outcome", outcome);
+	dec_vocab_add(r, ev);
+	dec_vocab_add(r, outcome);
 }
 
 void
 su_decode_msg(struct record *r, const char *msg, size_t n)
 {
-	const char *p = msg, *end = msg + n, *q, *outcome = "success";
+	const char *p = msg, *end = msg + n, *q;
+	bool failed = false;
+	enum dec_vocab_id ev = DEC_V_SU_TO_EVENT, outcome = DEC_V_SU_TO_OUTCOME;
 
 	if (pam_decode_msg(r, msg, n, true))
 		return;
 	if (dec_starts(p, end, LIT("FAILED SU "))) {
-		outcome = "failure";
+		failed = true;
 		p += sizeof("FAILED SU ") - 1;
 	}
 	if (dec_starts(p, end, LIT("(to "))) {
@@ -174,8 +180,9 @@ su_decode_msg(struct record *r, const char *msg, size_t n)
 			dec_add(r, "tty", q + 4, (size_t)(end - q - 4));
 	} else if (dec_starts(p, end, LIT("Successful su for ")) || dec_starts(p, end, LIT("FAILED su for "))) {
 		/* "Successful su for root by bob" */
-		if (*p == 'F')
-			outcome = "failure";
+		failed = *p == 'F';
+		ev = DEC_V_SU_FOR_EVENT;
+		outcome = DEC_V_SU_FOR_OUTCOME;
 		p = dec_find(p, end, LIT(" for ")) + 5;
 		q = dec_rfind(p, end, LIT(" by "));
 		if (q == NULL)
@@ -185,6 +192,6 @@ su_decode_msg(struct record *r, const char *msg, size_t n)
 	} else {
 		return;
 	}
-	dec_add_str(r, "event", "su");
-	dec_add_str(r, "outcome", outcome);
+	dec_vocab_add(r, ev);
+	dec_vocab_add(r, failed ? DEC_V_SU_FAILED_OUTCOME : outcome);
 }

@@ -10,8 +10,10 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "detect/decode/internal.h"
+#include "detect/decode/vocab.h"
 #include "core/banned.h"
 
 /* Programs by name: the logsource service and the message decoder. */
@@ -40,6 +42,20 @@ static const struct {
 	{ "crond", "cron", cron_decode_msg },
 	{ "CROND", "cron", cron_decode_msg },
 };
+
+size_t
+dec_service_programs(const char *service, const char **out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(programs) / sizeof(programs[0]); i++)
+		if (strcasecmp(programs[i].service, service) == 0) {
+			if (n == max)
+				return 0;	/* cannot list them all: say nothing */
+			out[n++] = programs[i].name;
+		}
+	return n;
+}
 
 static void
 decode_program(struct record *r, const char *prog, size_t plen, const char *msg, size_t n)
