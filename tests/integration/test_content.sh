@@ -35,6 +35,19 @@ sleep 0.5
 YINGJI_LANG=zh "$YJ" publish --state "$S" --from "$ST" "$G" >"$T/out" 2>&1
 [ $? -eq 2 ] && grep -q "暗链" "$T/out" || fail "no Chinese refusal: $(cat "$T/out")"
 
+# A link hidden by the page's style sheet (a class), and a keyword split by
+# markup and written as character references: refused too.
+printf '<html><head><style>\n.ad { position: absolute; left: -9999px }\n</style></head>' >"$ST/index.html"
+printf '<body><p class="x ad"><a href="http://spam.example/sheet">x</a></p></body></html>\n' >>"$ST/index.html"
+"$YJ" publish --state "$S" --from "$ST" "$G" >"$T/out" 2>&1
+[ $? -eq 2 ] && grep -q "http://spam.example/sheet" "$T/out" ||
+	fail "a link hidden by a style sheet was not refused: $(cat "$T/out")"
+printf '<p>欢迎 &#36172;<b>博</b>网站</p>\n' >"$ST/index.html"
+"$YJ" publish --state "$S" --from "$ST" "$G" >"$T/out" 2>&1
+[ $? -eq 2 ] && grep -q "赌博网站" "$T/out" ||
+	fail "a keyword split by markup and references was not refused: $(cat "$T/out")"
+assert_tree_same "$G" "$P" "after refused publishes (style sheet, split keyword)"
+
 # A keyword (in a GB18030 page) is refused too.
 printf '<html><body>ok</body></html>\n' >"$ST/index.html"
 printf '<meta charset="gbk"><p>欢迎 赌博网站</p>\n' | iconv -f UTF-8 -t GB18030 >"$ST/gb.htm"

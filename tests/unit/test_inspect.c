@@ -194,6 +194,69 @@ test_keywords(void **state)
 	inspector_free(in);
 }
 
+/* Hidden by a <style> sheet of the page: by class, by id, by an ancestor
+ * of the link, inside @media, after comments; and sheets that hide nothing,
+ * or hide something else, leave visible links alone. */
+static void
+test_style_sheets(void **state)
+{
+	static const char *const hidden[] = {
+		"<style>.hd{display:none}</style><div class=\"x hd\"><a href=\"http://spam.example/x\">x</a></div>",
+		"<style type=\"text/css\">\n#box { position: absolute; left: -9999px }\n</style>"
+			"<div id=\"box\"><p><a href=\"http://spam.example/x\">x</a></p></div>",
+		"<style>/* links */ #links a, .other { display : none !important }</style>"
+			"<p id=\"links\"><a href=\"http://spam.example/x\">x</a></p>",
+		"<STYLE>@media screen { .m { visibility:hidden } }</STYLE><span class=\"m\"><a href=\"http://spam.example/x\">x</a></span>",
+		"<style>div.tiny{height:1px;overflow:hidden}</style><div class=\"tiny\"><a href=\"http://spam.example/x\">x</a></div>",
+		"<style>.same{color:#fff;background-color:#fff}</style><a class=\"same\" href=\"http://spam.example/x\">x</a>",
+		/* the sheet after the element still counts */
+		"<div class=\"late\"><a href=\"http://spam.example/x\">x</a></div><style>.late{font-size:0}</style>",
+	};
+	static const char *const visible[] = {
+		"<style>.v{color:red}</style><div class=\"v\"><a href=\"http://spam.example/x\">x</a></div>",
+		"<style>.hd{display:none}</style><div class=\"hdx\"><a href=\"http://spam.example/x\">x</a></div>",
+		"<style>.hd{display:none}</style><div class=\"hd\"></div><a href=\"http://spam.example/x\">x</a>",
+		"<style>#nav li{display:none}</style><ul id=\"nav\"><a href=\"http://spam.example/x\">x</a></ul>",
+		"<style>.hd{display:none</style><div><a href=\"http://spam.example/x\">x</a></div>",
+		"<style>{}}}{{.a</style><a href=\"http://spam.example/x\">x</a>",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(hidden) / sizeof(hidden[0]); i++)
+		expect_link(NULL, hidden[i], "http://spam.example/x");
+	for (size_t i = 0; i < sizeof(visible) / sizeof(visible[0]); i++)
+		expect_clean(NULL, visible[i]);
+}
+
+/* Keywords split by markup or written as character references are found,
+ * with the offset of their first byte in the page. */
+static void
+test_keywords_in_text(void **state)
+{
+	struct inspector *in = NULL;
+	struct inspect_finding f = { 0 };
+	const char *split = "<p>欢迎 赌<span style=\"color:red\">博</span><!-- x -->网站</p>";
+	const char *refs = "<p>&#36172;&#x535A;&#32593;&#31449;</p>";
+
+	(void)state;
+	assert_int_equal(inspector_new(&in), 0);
+	assert_int_equal(inspector_add_keyword(in, "赌博网站"), 0);
+	assert_int_equal(inspector_add_keyword(in, "casino bonus"), 0);
+	assert_int_equal(run_str(in, split, &f), 1);
+	assert_string_equal(f.what, "赌博网站");
+	assert_memory_equal(split + f.offset, "赌", strlen("赌"));
+	assert_int_equal(run_str(in, refs, &f), 1);
+	assert_string_equal(f.what, "赌博网站");
+	assert_memory_equal(refs + f.offset, "&#36172;", 8);
+	assert_int_equal(run_str(in, "<b>CASINO</b>&nbsp;<i>Bonus</i>", &f), 1);
+	assert_string_equal(f.what, "casino bonus");
+	assert_int_equal(f.offset, 3);
+	/* references that are no characters stay as they are */
+	expect_clean(in, "<p>&#0;&#xD800;&#x110000;&bogus; &#36172 &#;</p>");
+	expect_clean(in, "<p>赌</p><p>博 网站</p>");
+	inspector_free(in);
+}
+
 static void
 test_keyword_file(void **state)
 {
@@ -316,6 +379,8 @@ main(void)
 		cmocka_unit_test(test_same_site),
 		cmocka_unit_test(test_keywords),
 		cmocka_unit_test(test_keyword_file),
+		cmocka_unit_test(test_style_sheets),
+		cmocka_unit_test(test_keywords_in_text),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_cap),
 		cmocka_unit_test(test_every_prefix),

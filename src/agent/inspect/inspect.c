@@ -4,12 +4,19 @@
  * Keywords: the text (converted from GB18030 to UTF-8 with iconv when the page
  * declares a GB charset or is not valid UTF-8) is lower-cased for ASCII and
  * each keyword is looked for with memmem(): linear in the list, which is fine
- * for lists of a few hundred keywords.
+ * for lists of a few hundred keywords. They are looked for twice: in the page
+ * as it is, and in its text (tags taken out, character references such as
+ * &#36172; and &amp; decoded), so that a keyword split by markup
+ * ("赌<span>博</span>") or written as references is still found; a finding in
+ * the text gives the offset of its first byte in the page.
  *
  * Hidden links: a bounded, forgiving tag scanner (not an HTML parser) keeps a
  * stack of open elements, each marked hidden when its style (or an
- * ancestor's) hides it; an <a href> to another host inside a hidden element is
- * a finding. Unterminated tags and attributes end at the end of the data.
+ * ancestor's) hides it, or when its class or id is one that a <style> sheet
+ * of the page hides (".x{display:none}", "#y, div.z {position:absolute;
+ * left:-9999px}"; for "#links a {...}" the ancestor's class or id counts);
+ * an <a href> to another host inside a hidden element is a finding.
+ * Unterminated tags and attributes end at the end of the data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +35,8 @@
 #define MAX_KEYWORDS	100000
 #define MAX_DEPTH	256
 #define MAX_ATTR	2048
+#define MAX_HIDDEN_NAMES 1024	/* classes and ids a page's style sheets hide */
+#define MAX_NAME	128
 
 struct inspector {
 	char	**kw;		/* lower-cased (ASCII) */
@@ -286,6 +295,8 @@ struct attrs {
 	char	style[MAX_ATTR];	/* lower-cased */
 	char	href[MAX_ATTR];
 	char	height[32];
+	char	cls[MAX_ATTR];		/* class, as written */
+	char	id[MAX_NAME];
 	bool	has_href;
 };
 
@@ -359,6 +370,10 @@ parse_attrs(const char *p, const char *end, struct attrs *a, bool *self_closing)
 			a->has_href = true;
 		} else if (ne - ns == 6 && strncasecmp(ns, "height", 6) == 0)
 			copy_attr(a->height, sizeof(a->height), vs, ve, true);
+		else if (ne - ns == 5 && strncasecmp(ns, "class", 5) == 0)
+			copy_attr(a->cls, sizeof(a->cls), vs, ve, false);
+		else if (ne - ns == 2 && strncasecmp(ns, "id", 2) == 0)
+			copy_attr(a->id, sizeof(a->id), vs, ve, false);
 	}
 	return end;
 }
@@ -518,21 +533,193 @@ is_void(const char *name)
 	return false;
 }
 
+/* ---- style sheets: the classes and ids they hide ---- */
+
+struct hidden_names {
+	char	(*name)[MAX_NAME];	/* "." class or "#" id, then the name */
+	size_t	 n;
+};
+
+static void
+hidden_add(struct hidden_names *h, char kind, const char *p, size_t n)
+{
+	if (n == 0 || n + 2 > MAX_NAME || h->n == MAX_HIDDEN_NAMES)
+		return;
+	for (size_t i = 0; i < h->n; i++)
+		if (h->name[i][0] == kind && strlen(h->name[i] + 1) == n &&
+				memcmp(h->name[i] + 1, p, n) == 0)
+			return;
+	h->name[h->n][0] = kind;
+	memcpy(h->name[h->n] + 1, p, n);
+	h->name[h->n][n + 1] = '\0';
+	h->n++;
+}
+
+static bool
+hidden_has(const struct hidden_names *h, char kind, const char *p, size_t n)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->name[i][0] == kind && strlen(h->name[i] + 1) == n &&
+				memcmp(h->name[i] + 1, p, n) == 0)
+			return true;
+	return false;
+}
+
+static bool
+css_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		c == '-' || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* Record the .class and #id names of one compound selector [p, e). */
+static void
+compound_names(struct hidden_names *h, const char *p, const char *e)
+{
+	while (p < e) {
+		if ((*p == '.' || *p == '#') && p + 1 < e) {
+			char kind = *p;
+			const char *s = ++p;
+
+			while (p < e && css_name_char(*p))
+				p++;
+			hidden_add(h, kind, s, (size_t)(p - s));
+		} else {
+			p++;
+		}
+	}
+}
+
+/* One selector [s, e) whose rule hides: the names of the element it selects
+ * (its last compound), or, when that is a bare "a", of the compounds before
+ * it (the links inside them are hidden). */
+static void
+selector_names(struct hidden_names *h, const char *s, const char *e)
+{
+	const char *last = e, *q;
+
+	while (e > s && is_space(e[-1]))
+		e--;
+	while (s < e && is_space(*s))
+		s++;
+	for (q = e; q > s; q--)
+		if (is_space(q[-1]) || q[-1] == '>' || q[-1] == '+' || q[-1] == '~')
+			break;
+	last = q;
+	if (e - last == 1 && (*last == 'a' || *last == 'A'))
+		compound_names(h, s, last);
+	else
+		compound_names(h, last, e);
+}
+
+/* The rules of one style sheet [p, end). */
+static void
+sheet_names(struct hidden_names *h, const char *p, const char *end)
+{
+	char *decl = xmalloc(MAX_ATTR);
+
+	while (p < end) {
+		const char *sel = p, *ob, *cb;
+		size_t n = 0;
+
+		if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+			const char *c = memmem(p + 2, (size_t)(end - p - 2), "*/", 2);
+
+			p = c != NULL ? c + 2 : end;
+			continue;
+		}
+		if (*p == '}' || is_space(*p) || *p == ';') {
+			p++;
+			continue;
+		}
+		ob = memchr(p, '{', (size_t)(end - p));
+		if (ob == NULL)
+			break;
+		if (*sel == '@') {
+			p = ob + 1;	/* @media ... { rules }: read the rules inside */
+			continue;
+		}
+		cb = memchr(ob, '}', (size_t)(end - ob));
+		if (cb == NULL)
+			cb = end;
+		for (const char *q = ob + 1; q < cb && n + 1 < MAX_ATTR; q++)
+			decl[n++] = lower(*q);
+		decl[n] = '\0';
+		if (style_hides(decl))
+			for (const char *s = sel, *c; s < ob; s = c + 1) {
+				c = memchr(s, ',', (size_t)(ob - s));
+				if (c == NULL)
+					c = ob;
+				selector_names(h, s, c);
+			}
+		p = cb < end ? cb + 1 : end;
+	}
+	free(decl);
+}
+
+/* Every <style> element of the page. */
+static void
+page_hidden_names(const char *data, const char *low, size_t len, struct hidden_names *h)
+{
+	const char *p = low, *end = low + len;
+
+	while (p < end) {
+		const char *o = memmem(p, (size_t)(end - p), "<style", 6), *gt, *c;
+
+		if (o == NULL)
+			break;
+		gt = memchr(o, '>', (size_t)(end - o));
+		if (gt == NULL)
+			break;
+		c = memmem(gt, (size_t)(end - gt), "</style", 7);
+		if (c == NULL)
+			c = end;
+		sheet_names(h, data + (gt + 1 - low), data + (c - low));
+		p = c;
+	}
+}
+
+/* Whether an element's class or id is one a style sheet hides. */
+static bool
+names_hidden(const struct hidden_names *h, const struct attrs *a)
+{
+	const char *p = a->cls;
+
+	if (h->n == 0)
+		return false;
+	if (a->id[0] != '\0' && hidden_has(h, '#', a->id, strlen(a->id)))
+		return true;
+	while (*p != '\0') {
+		const char *s;
+
+		while (is_space(*p))
+			p++;
+		s = p;
+		while (*p != '\0' && !is_space(*p))
+			p++;
+		if (p > s && hidden_has(h, '.', s, (size_t)(p - s)))
+			return true;
+	}
+	return false;
+}
+
 struct open_el {
 	char	name[16];
 	bool	hidden;
 };
 
 static int
-find_hidden_link(const struct inspector *in, const char *data, size_t len,
+find_hidden_link(const struct inspector *in, const char *data, const char *low, size_t len,
 	struct inspect_finding *ret)
 {
 	struct open_el *st = xcalloc(MAX_DEPTH, sizeof(*st));
 	struct attrs *a = xmalloc(sizeof(*a));
+	struct hidden_names names = { xcalloc(MAX_HIDDEN_NAMES, MAX_NAME), 0 };
 	const char *p = data, *end = data + len;
 	size_t depth = 0;
 	int r = 0;
 
+	page_hidden_names(data, low, len, &names);
 	while (p < end) {
 		const char *lt = memchr(p, '<', (size_t)(end - p)), *ns;
 		char name[16];
@@ -573,7 +760,8 @@ find_hidden_link(const struct inspector *in, const char *data, size_t len,
 			}
 			continue;
 		}
-		hidden = (depth > 0 && st[depth - 1].hidden) || style_hides(a->style);
+		hidden = (depth > 0 && st[depth - 1].hidden) || style_hides(a->style) ||
+			names_hidden(&names, a);
 		if (strcmp(name, "marquee") == 0 && a->height[0] != '\0' && strtod(a->height, NULL) <= 1)
 			hidden = true;
 		if (strcmp(name, "a") == 0 && hidden && a->has_href) {
@@ -595,7 +783,130 @@ find_hidden_link(const struct inspector *in, const char *data, size_t len,
 	}
 	free(st);
 	free(a);
+	free(names.name);
 	return r;
+}
+
+/* ---- the page's text ---- */
+
+/* UTF-8 of code point c into out (4 bytes room); its length, 0 when c is no
+ * character (0, a surrogate, beyond U+10FFFF). */
+static size_t
+put_utf8(unsigned long c, char *out)
+{
+	if (c == 0 || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/* A character reference at s[0] == '&' (at most n bytes): its text into out
+ * and its length in *ret_used; 0 when it is not one we read. */
+static size_t
+char_ref(const char *s, size_t n, char *out, size_t *ret_used)
+{
+	static const struct { const char *name; const char *text; } named[] = {
+		{ "amp;", "&" }, { "lt;", "<" }, { "gt;", ">" }, { "quot;", "\"" },
+		{ "apos;", "'" }, { "nbsp;", " " },
+	};
+	unsigned long c = 0;
+	size_t i = 1, digits = 0;
+	bool hex = false;
+
+	if (n > 1 && s[1] != '#') {
+		for (size_t k = 0; k < sizeof(named) / sizeof(named[0]); k++) {
+			size_t l = strlen(named[k].name);
+
+			if (n > l && strncasecmp(s + 1, named[k].name, l) == 0) {
+				*ret_used = l + 1;
+				out[0] = named[k].text[0];
+				return 1;
+			}
+		}
+		return 0;
+	}
+	i = 2;
+	if (i < n && (s[i] == 'x' || s[i] == 'X')) {
+		hex = true;
+		i++;
+	}
+	for (; i < n && digits < 8; i++, digits++) {
+		char d = s[i];
+		int v = d >= '0' && d <= '9' ? d - '0' : hex && d >= 'a' && d <= 'f' ? d - 'a' + 10 :
+			hex && d >= 'A' && d <= 'F' ? d - 'A' + 10 : -1;
+
+		if (v < 0)
+			break;
+		c = c * (hex ? 16 : 10) + (unsigned long)v;
+	}
+	if (digits == 0 || i >= n || s[i] != ';')
+		return 0;
+	*ret_used = i + 1;
+	return put_utf8(c, out);
+}
+
+/* The page's text, ASCII lower-cased, into out (room for n bytes: it is
+ * never longer than the page): tags and comments taken out, character
+ * references decoded. Its length. With out NULL, the offset in the page of
+ * the text's byte number stop_at instead. */
+static size_t
+page_text(const char *s, size_t n, char *out, size_t stop_at)
+{
+	size_t i = 0, o = 0;
+
+	while (i < n) {
+		char c = s[i], ref[4];
+		size_t used = 0, k;
+
+		if (c == '<' && i + 1 < n && (((s[i + 1] | 0x20) >= 'a' && (s[i + 1] | 0x20) <= 'z') ||
+				s[i + 1] == '/' || s[i + 1] == '!' || s[i + 1] == '?')) {
+			const char *e;
+
+			if (n - i >= 4 && memcmp(s + i, "<!--", 4) == 0) {
+				e = memmem(s + i + 4, n - i - 4, "-->", 3);
+				i = e != NULL ? (size_t)(e - s) + 3 : n;
+			} else {
+				e = memchr(s + i, '>', n - i);
+				i = e != NULL ? (size_t)(e - s) + 1 : n;
+			}
+			continue;
+		}
+		if (c == '&' && (k = char_ref(s + i, n - i, ref, &used)) > 0) {
+			if (out == NULL && stop_at < o + k)
+				return i;
+			if (out != NULL)
+				for (size_t j = 0; j < k; j++)
+					out[o + j] = lower(ref[j]);
+			o += k;
+			i += used;
+			continue;
+		}
+		if (out == NULL && stop_at == o)
+			return i;
+		if (out != NULL)
+			out[o] = lower(c);
+		o++;
+		i++;
+	}
+	return out != NULL ? o : n;
 }
 
 int
@@ -640,8 +951,28 @@ inspect_content(const struct inspector *in, const char *data, size_t len,
 			}
 		}
 	}
+	if (r == 0 && in != NULL && in->nkw > 0 &&
+			(memchr(text, '<', tlen) != NULL || memchr(text, '&', tlen) != NULL)) {
+		/* again in the text: keywords split by markup or written as
+		 * character references */
+		char *pt = xmalloc(tlen + 1);
+		size_t plen = page_text(text, tlen, pt, 0);
+
+		for (size_t i = 0; i < in->nkw; i++) {
+			long long off = find_lower(pt, plen, in->kw[i], in->kwlen[i]);
+
+			if (off >= 0) {
+				f.kind = "keyword";
+				copy_attr(f.what, sizeof(f.what), in->kw[i], in->kw[i] + in->kwlen[i], false);
+				f.offset = (uint64_t)page_text(text, tlen, NULL, (size_t)off);
+				r = 1;
+				break;
+			}
+		}
+		free(pt);
+	}
 	if (r == 0)
-		r = find_hidden_link(in, text, tlen, &f);
+		r = find_hidden_link(in, text, low, tlen, &f);
 	if (r == 1)
 		*ret = f;
 	free(low);
