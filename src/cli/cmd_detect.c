@@ -629,12 +629,13 @@ detect_block(struct detect_file_ctx *c, const char *buf, size_t len)
 
 		c->n++;
 		pos += n + 1;
-		if (n > 0 && line[n - 1] == '\r')
-			n--;
+		/* as reader_next: the length with its '\r' decides the cut */
 		if (n > RECORD_MAX_LINE) {
 			n = RECORD_MAX_LINE;
 			cut = true;
 			note_cut(c);
+		} else if (n > 0 && line[n - 1] == '\r') {
+			n--;
 		}
 		if (!take) {
 			skipped++;

@@ -28,7 +28,52 @@ struct parser {
 	const char	*p, *end;
 	unsigned	 depth;
 	int		 err;
+	bool		 quote;		/* inside \Q...\E: every byte is itself */
 };
+
+static bool
+at(const struct parser *ps, const char *s)
+{
+	size_t n = strlen(s);
+
+	return (size_t)(ps->end - ps->p) >= n && memcmp(ps->p, s, n) == 0;
+}
+
+/* Skip what matches nothing and is no atom: a lone \E, an empty \Q\E (a
+ * quantifier after them binds to the atom before). */
+static void
+skip_noops(struct parser *ps)
+{
+	for (;;) {
+		if (at(ps, "\\E"))
+			ps->p += 2;
+		else if (at(ps, "\\Q\\E"))
+			ps->p += 4;
+		else
+			return;
+	}
+}
+
+/* Skip a {...} or <...> or '...' argument of an escape (\k<name>, \g{1},
+ * \o{17}, \N{U+41}, \p{L}); false when it is not closed. */
+static bool
+skip_escape_arg(struct parser *ps)
+{
+	char close;
+
+	if (ps->p >= ps->end)
+		return true;
+	close = *ps->p == '{' ? '}' : *ps->p == '<' ? '>' : *ps->p == '\'' ? '\'' : 0;
+	if (close == 0)
+		return true;
+	ps->p++;
+	while (ps->p < ps->end && *ps->p != close)
+		ps->p++;
+	if (ps->p >= ps->end)
+		return false;
+	ps->p++;
+	return true;
+}
 
 static unsigned char
 lower(unsigned char c)
@@ -246,52 +291,77 @@ alternate(struct info *a, const struct info *b)
 static void parse_alt(struct parser *ps, struct info *out);
 
 /* A bracketed class, ps->p just past '['. Small classes of plain characters
- * become exact sets of one-character strings. */
+ * become exact sets of one-character strings; anything else in a class (a
+ * range, an escape of a kind, a POSIX class) makes it say nothing, but is
+ * still read to find where the class ends. */
 static void
 parse_class(struct parser *ps, struct info *out)
 {
 	struct relit_set set = { 0 };
-	bool neg = false, ok = true;
+	bool neg = false, ok = true, first = true;
 
 	if (ps->p < ps->end && *ps->p == '^') {
 		neg = true;
 		ps->p++;
 	}
-	for (bool first = true; ps->p < ps->end && (first || *ps->p != ']'); first = false) {
-		unsigned char c = (unsigned char)*ps->p++;
+	while (ps->p < ps->end && (first || *ps->p != ']')) {
+		unsigned char c = (unsigned char)*ps->p;
 
-		if (c == '[' && ps->p < ps->end && *ps->p == ':') {
-			const char *e = ps->p;
+		first = false;
+		if (c == '[' && ps->end - ps->p >= 2 && ps->p[1] == ':') {
+			/* [:name:] or [:^name:]; else '[' is itself */
+			const char *q = ps->p + 2;
 
-			while (e + 1 < ps->end && !(e[0] == ':' && e[1] == ']'))
-				e++;
-			if (e + 1 >= ps->end) {
-				ps->err = -EINVAL;
-				return;
-			}
-			ps->p = e + 2;
-			ok = false;
-			continue;
-		}
-		if (c == '\\') {
-			if (ps->p >= ps->end) {
-				ps->err = -EINVAL;
-				return;
-			}
-			c = (unsigned char)*ps->p++;
-			if (is_alnum(c)) {
-				ok = false;	/* \d, \x41, \t...: not followed here */
-				if (c == 'x' && ps->p < ps->end && *ps->p == '{') {
-					while (ps->p < ps->end && *ps->p != '}')
-						ps->p++;
-					ps->p += ps->p < ps->end;
-				}
+			if (q < ps->end && *q == '^')
+				q++;
+			while (q < ps->end && ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z'))
+				q++;
+			if (q > ps->p + 2 && ps->end - q >= 2 && q[0] == ':' && q[1] == ']') {
+				ps->p = q + 2;
+				ok = false;
 				continue;
 			}
+			ps->p++;
+		} else if (c == '\\') {
+			unsigned char e;
+
+			if (ps->end - ps->p < 2) {
+				ps->err = -EINVAL;
+				return;
+			}
+			e = (unsigned char)ps->p[1];
+			ps->p += 2;
+			if (e == 'Q') {
+				/* quoted: every byte up to \E is a member */
+				ok = false;
+				while (ps->p < ps->end && !at(ps, "\\E"))
+					ps->p++;
+				if (ps->p < ps->end)
+					ps->p += 2;
+				continue;
+			}
+			if (e == 'E')
+				continue;
+			if (is_alnum(e)) {
+				ok = false;
+				if (e == 'c' && ps->p < ps->end)
+					ps->p++;	/* \cX: X is part of it */
+				else if (e == 'x' || e == 'o' || e == 'p' || e == 'P' || e == 'N') {
+					if (!skip_escape_arg(ps)) {
+						ps->err = -EINVAL;
+						return;
+					}
+				}
+				/* \xHH's digits, \d...: read on as members, said nothing of */
+				continue;
+			}
+			c = e;
+		} else {
+			ps->p++;
 		}
-		if (ps->p + 1 < ps->end && ps->p[0] == '-' && ps->p[1] != ']') {
-			ok = false;	/* a range */
-			ps->p += ps->p[1] == '\\' && ps->p + 2 < ps->end ? 3 : 2;
+		if (ps->end - ps->p >= 2 && ps->p[0] == '-' && ps->p[1] != ']') {
+			ok = false;	/* a range: its end is read as the next member */
+			ps->p++;
 			continue;
 		}
 		if (ok) {
@@ -312,6 +382,7 @@ parse_class(struct parser *ps, struct info *out)
 	}
 }
 
+/* An escape, ps->p just past '\\' (\Q and \E are parse_concat's). */
 static void
 parse_escape(struct parser *ps, struct info *out)
 {
@@ -329,7 +400,7 @@ parse_escape(struct parser *ps, struct info *out)
 		return;
 	}
 	switch (e) {
-	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G':
+	case 'b': case 'B': case 'A': case 'z': case 'Z': case 'G': case 'K':
 		info_exact(out, "", 0);
 		return;
 	case 't': c = '\t'; break;
@@ -342,14 +413,9 @@ parse_escape(struct parser *ps, struct info *out)
 		int h1, h2;
 
 		if (ps->p < ps->end && *ps->p == '{') {
-			/* \x{...}: skipped, said nothing about */
-			while (ps->p < ps->end && *ps->p != '}')
-				ps->p++;
-			if (ps->p >= ps->end) {
+			/* \x{...}: said nothing about */
+			if (!skip_escape_arg(ps))
 				ps->err = -EINVAL;
-				return;
-			}
-			ps->p++;
 			info_none(out);
 			return;
 		}
@@ -361,41 +427,40 @@ parse_escape(struct parser *ps, struct info *out)
 		c = (char)lower((unsigned char)(h1 * 16 + h2));
 		break;
 	}
-	case 'Q': {
-		const char *s = ps->p, *q = s;
-		char buf[RELIT_LEN];
-		size_t n = 0;
-
-		while (q + 1 < ps->end && !(q[0] == '\\' && q[1] == 'E'))
-			q++;
-		if (q + 1 >= ps->end)
-			q = ps->end;
-		for (const char *x = s; x < q && n < sizeof(buf); x++)
-			buf[n++] = (char)lower((unsigned char)*x);
-		ps->p = q < ps->end ? q + 2 : q;
-		if ((size_t)(q - s) > sizeof(buf)) {
-			info_none(out);
-			out->req_ok = set_add(&out->req, buf, n);
+	case 'c':
+		/* \cX, a control character: X is part of it */
+		if (ps->p >= ps->end) {
+			ps->err = -EINVAL;
 			return;
 		}
-		info_exact(out, buf, n);
+		ps->p++;
+		info_none(out);
 		return;
-	}
-	case 'p': case 'P':
-		if (ps->p < ps->end && *ps->p == '{') {
-			while (ps->p < ps->end && *ps->p != '}')
-				ps->p++;
-			ps->p += ps->p < ps->end;
-		} else if (ps->p < ps->end) {
+	case 'k': case 'g': case 'o': case 'p': case 'P': case 'N':
+		/* back-references by name or number, octal, properties: nothing */
+		if (e == 'g' && ps->p < ps->end && (*ps->p == '-' || *ps->p == '+'))
 			ps->p++;
-		}
+		while ((e == 'g') && ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+			ps->p++;
+		if ((e == 'p' || e == 'P') && ps->p < ps->end && *ps->p != '{')
+			ps->p++;	/* \pL */
+		else if (!skip_escape_arg(ps))
+			ps->err = -EINVAL;
+		info_none(out);
+		return;
+	case 'd': case 'D': case 'w': case 'W': case 's': case 'S': case 'h': case 'H':
+	case 'v': case 'V': case 'R': case 'X': case 'C':
 		info_none(out);
 		return;
 	default:
-		/* \d \w \s \h \v \R \X \N, back-references, octal...: nothing */
-		while (e >= '0' && e <= '9' && ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-			ps->p++;
-		info_none(out);
+		if (e >= '0' && e <= '9') {
+			/* a back-reference or an octal escape: nothing */
+			while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+				ps->p++;
+			info_none(out);
+			return;
+		}
+		ps->err = -EINVAL;	/* an escape not followed here */
 		return;
 	}
 	info_exact(out, &c, 1);
@@ -433,10 +498,16 @@ parse_group(struct parser *ps, struct info *out)
 			}
 			ps->p++;
 		} else {
-			/* flags: (?i) or (?i:...) */
+			/* flags: (?i) or (?i:...); x (extended: blanks and # comments
+			 * are no text) is not followed here */
 			while (ps->p < ps->end && (is_alnum((unsigned char)*ps->p) || *ps->p == '-' ||
-					*ps->p == '^'))
+					*ps->p == '^')) {
+				if (*ps->p == 'x') {
+					ps->err = -EINVAL;
+					return;
+				}
 				ps->p++;
+			}
 			if (ps->p >= ps->end || (*ps->p != ')' && *ps->p != ':')) {
 				ps->err = -EINVAL;
 				return;
@@ -502,11 +573,43 @@ parse_concat(struct parser *ps, struct info *out)
 	struct seq q = { .split = false };
 
 	info_exact(&q.cur, "", 0);
-	while (ps->p < ps->end && *ps->p != '|' && *ps->p != ')' && ps->err == 0) {
+	while (ps->p < ps->end && ps->err == 0) {
 		struct info atom;
-		unsigned char c = (unsigned char)*ps->p++;
+		unsigned char c;
 		long min = 1, max = 1;
 
+		if (ps->quote) {
+			/* \Q...\E: each byte an atom; a quantifier can only follow
+			 * the last one, after the \E */
+			char l;
+
+			if (at(ps, "\\E")) {
+				ps->p += 2;
+				ps->quote = false;
+				continue;
+			}
+			l = (char)lower((unsigned char)*ps->p++);
+			info_exact(&atom, &l, 1);
+			if (!at(ps, "\\E")) {
+				seq_add(&q, &atom);
+				continue;
+			}
+			ps->p += 2;
+			ps->quote = false;
+			goto quantifier;
+		}
+		if (*ps->p == '|' || *ps->p == ')')
+			break;
+		if (at(ps, "\\E") || at(ps, "\\Q\\E")) {
+			skip_noops(ps);
+			continue;
+		}
+		if (at(ps, "\\Q")) {
+			ps->p += 2;
+			ps->quote = true;
+			continue;
+		}
+		c = (unsigned char)*ps->p++;
 		switch (c) {
 		case '(':
 			if (++ps->depth > RELIT_DEPTH) {
@@ -544,6 +647,8 @@ parse_concat(struct parser *ps, struct info *out)
 			info_none(out);
 			return;
 		}
+quantifier:
+		skip_noops(ps);
 		/* a quantifier */
 		if (ps->p < ps->end) {
 			if (*ps->p == '*') {

@@ -291,7 +291,18 @@ fi
 # Lines the filter leaves out are never decoded; it must never leave out a
 # line some rule would alert on. Compare with --no-filter on every log here,
 # with our rules and (when present) the third-party ones.
-cat "$T/attacks.log" "$T/hostile.log" "$T/attacks.log" >"$T/mixed.log"
+# Lines of exactly 64 KiB (and one byte more) ending in CRLF: cut or not
+# the same way on both paths.
+python3 - "$T/crlf.log" <<'PY'
+import sys
+head = '203.0.113.99 - - [22/Nov/2026:12:00:00 +0800] "GET /item.php?id=1+union+select+1,2&pad='
+tail = ' HTTP/1.1" 200 512 "-" "Mozilla/5.0"'
+with open(sys.argv[1], "wb") as f:
+    for total in (65535, 65536, 65537):
+        pad = total - len(head) - len(tail)
+        f.write((head + "a" * pad + tail).encode() + b"\r\n")
+PY
+cat "$T/attacks.log" "$T/hostile.log" "$T/crlf.log" "$T/attacks.log" >"$T/mixed.log"
 same_alerts() { # label, detect args...
 	local label=$1
 	shift

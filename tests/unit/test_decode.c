@@ -1125,10 +1125,23 @@ decode_speed(void **state)
 		free(lines[i]);
 }
 
+/* "group added to" after a PAM prefix: the ':' is looked for within the line
+ * only (it once read past the line, so the next line's bytes decided). */
+static void
+test_accounts_group_added_bounds(void **state)
+{
+	(void)state;
+	decode(LOG_FMT_SYSLOG,
+		"Nov 22 10:00:00 h passwd[1]: pam_unix(x): group added to password changed for bob");
+	assert_int_equal(rec.service[0] != '\0', 1);
+	assert_string_equal(rec.service, "auth");
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_accounts_group_added_bounds),
 		cmocka_unit_test_setup_teardown(format_names_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(syslog_3164_without_pri, setup, teardown),
 		cmocka_unit_test_setup_teardown(syslog_3164_with_pri_and_padded_day, setup, teardown),

@@ -96,7 +96,8 @@ accounts_decode_msg(struct record *r, const char *msg, size_t n)
 	} else if (dec_starts(p, end, LIT("new group: "))) {
 		kv_list(r, p + 11, end, true);
 		dec_vocab_add(r, DEC_V_ACC_GROUP_CREATED);
-	} else if (dec_starts(p, end, LIT("group added to ")) && (q = memchr(p, ':', n)) != NULL) {
+	} else if (dec_starts(p, end, LIT("group added to ")) &&
+		   (q = memchr(p, ':', (size_t)(end - p))) != NULL) {
 		kv_list(r, q + 1, end, true);
 		dec_vocab_add(r, DEC_V_ACC_GROUP_ADDED);
 	} else if (dec_starts(p, end, LIT("add '")) && quoted(&p, end, &v, &vlen) &&
