@@ -4,6 +4,8 @@
 set -euo pipefail
 
 build=(cmake make gcc pkg-config libssl-dev libzstd-dev libsqlite3-dev libhyperscan-dev libpcre2-dev libyaml-dev libcurl4-openssl-dev libcairo2-dev libpango1.0-dev zlib1g-dev fonts-noto-cjk libnftables-dev libsystemd-dev nftables e2fsprogs)
+# x86-64: Intel's multi-buffer SHA-256 for scans (lib/tls/sha256_batch.c)
+case "$(uname -m)" in x86_64) build+=(libipsec-mb-dev) ;; esac
 check=("${build[@]}" libcmocka-dev python3 python3-yaml iproute2 util-linux procps psmisc openssl sqlite3 curl poppler-utils python3-docx unzip systemd)
 bench=("${build[@]}" aide openssl procps inotify-tools sqlite3 python3 fail2ban)
 fuzz=("${build[@]}" clang libclang-rt-14-dev)

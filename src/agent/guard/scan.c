@@ -14,8 +14,17 @@
 #include "core/path.h"
 #include "core/timeutil.h"
 #include "core/xalloc.h"
+#include "core/fdio.h"
 #include "tls/sha256.h"
+#include "tls/sha256_batch.h"
 #include "core/banned.h"
+
+/* Without a content store, files up to SHA256_BATCH_MSG_MAX are read whole
+ * into the walker's batch buffer and hashed SHA256_BATCH_MAX at a time in
+ * SIMD lanes (tls/sha256_batch.h); bigger ones are streamed through OpenSSL. */
+#define BATCH_FILE_MAX	SHA256_BATCH_MSG_MAX
+#define BATCH_BYTES_MAX	(8u << 20)	/* per thread, */
+#define BATCH_BYTES_ALL	(64u << 20)	/* and all threads' together at most */
 
 static int
 read_link(int dirfd, const char *name, char **ret)
@@ -155,7 +164,9 @@ out:
  * (one openat of a single name with O_NOFOLLOW: no second path walk). New
  * subdirectories go back to the queue. Each thread fills its own baseline;
  * they are merged and sorted at the end. Walking and hashing overlap, and no
- * core waits for a serial listing phase.
+ * core waits for a serial listing phase. Small files of a scan without a
+ * store wait in the thread's batch until it is full (or the thread is done),
+ * and are hashed together.
  */
 struct walk {
 	int			 rootfd;
@@ -170,11 +181,81 @@ struct walk {
 	unsigned		 busy;		/* threads listing a directory now */
 };
 
+struct pending {
+	struct fentry	 e;
+	size_t		 off, len;	/* its content in the batch buffer */
+};
+
 struct walker {
 	struct walk		*w;
 	struct baseline		 b;
 	struct scan_stats	 st;
+	struct sha256_batch	*hb;		/* NULL: every file hashed at once */
+	char			*buf;
+	size_t			 used, cap;
+	struct pending		 pend[SHA256_BATCH_MAX];
+	size_t			 npend;
 };
+
+/* Hash what waits in the batch and record it. */
+static void
+batch_flush(struct walker *k)
+{
+	const void *msgs[SHA256_BATCH_MAX];
+	size_t lens[SHA256_BATCH_MAX];
+	uint8_t out[SHA256_BATCH_MAX][SHA256_LEN];
+
+	if (k->npend == 0)
+		return;
+	for (size_t i = 0; i < k->npend; i++) {
+		msgs[i] = k->buf + k->pend[i].off;
+		lens[i] = k->pend[i].len;
+	}
+	sha256_batch_run(k->hb, msgs, lens, out, k->npend);
+	for (size_t i = 0; i < k->npend; i++) {
+		struct fentry *e = &k->pend[i].e;
+
+		memcpy(e->hash, out[i], SHA256_LEN);
+		e->flags = FE_HASHED;
+		k->st.hashed_bytes += k->pend[i].len;
+		baseline_add(&k->b, e);
+	}
+	k->npend = 0;
+	k->used = 0;
+}
+
+/* Read the small file open at fd (e: its stat) into the batch: 1 when it
+ * waits there (e now belongs to the batch), 0 when it is bigger than it said
+ * (hash it the usual way from offset 0), -errno on a read error. */
+static int
+batch_add(struct walker *k, int fd, struct fentry *e)
+{
+	size_t want = (size_t)e->size + 1, got = 0;
+
+	if (want > k->cap)
+		return 0;	/* bigger than the whole buffer: the usual way */
+	if (k->npend == SHA256_BATCH_MAX || k->cap - k->used < want)
+		batch_flush(k);
+	while (got < want) {
+		ssize_t n = fd_read(fd, k->buf + k->used + got, want - got);
+
+		if (n < 0)
+			return (int)n;
+		got += (size_t)n;
+		/* A regular file's read comes back short only at its end: no
+		 * second read to see the end. */
+		if ((size_t)n < want - got + (size_t)n)
+			break;
+	}
+	if (got == want)
+		return lseek(fd, 0, SEEK_SET) == 0 ? 0 : -errno;	/* it grew */
+	k->pend[k->npend].e = *e;
+	k->pend[k->npend].off = k->used;
+	k->pend[k->npend].len = got;
+	k->npend++;
+	k->used += got;
+	return 1;
+}
 
 static void
 walk_problem(struct walk *w, const char *rel, int err)
@@ -210,8 +291,9 @@ walk_file_failed(struct walker *k, struct fentry *e, int r)
 }
 
 /* A regular file, open at fd, its stat already in e. Unchanged files keep the
- * recorded hash without being read. */
-static void
+ * recorded hash without being read. True when e went into the batch (and is
+ * the batch's now: recorded when the batch is hashed). */
+static bool
 walk_file(struct walker *k, int fd, struct fentry *e)
 {
 	const struct scan_opts *o = k->w->o;
@@ -221,7 +303,7 @@ walk_file(struct walker *k, int fd, struct fentry *e)
 	int r, store_err = 0;
 
 	if (o->no_hash)
-		return;
+		return false;
 	old = o->reuse != NULL ? baseline_find(o->reuse, e->path) : NULL;
 	if (old != NULL && old->type == FT_REG && (old->flags & FE_HASHED) &&
 		!(old->flags & FE_DIVERGED) &&
@@ -231,7 +313,16 @@ walk_file(struct walker *k, int fd, struct fentry *e)
 		memcpy(e->hash, old->hash, sizeof(e->hash));
 		e->flags = old->flags;
 		k->st.reused++;
-		return;
+		return false;
+	}
+	if (k->hb != NULL && fd >= 0 && e->size <= BATCH_FILE_MAX) {
+		r = batch_add(k, fd, e);
+		if (r == 1)
+			return true;
+		if (r < 0) {
+			walk_file_failed(k, e, r);
+			return false;
+		}
 	}
 	r = hash_fd(fd, e, o->store, &nread, &stored, &store_err);
 	if (store_err < 0) {
@@ -240,11 +331,12 @@ walk_file(struct walker *k, int fd, struct fentry *e)
 	}
 	if (r < 0) {
 		walk_file_failed(k, e, r);
-		return;
+		return false;
 	}
 	k->st.hashed_bytes += nread;
 	if (o->store != NULL && !stored)
 		k->st.not_stored++;
+	return false;
 }
 
 static void
@@ -279,10 +371,14 @@ walk_dir(struct walker *k, const char *rel)
 			int ffd = open_child_for_hash(fd, de->d_name);
 
 			if (ffd >= 0 && fstat(ffd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+				bool queued;
+
 				e.path = path_join_rel(rel, de->d_name);
 				fentry_set_stat(&e, &sb);
-				walk_file(k, ffd, &e);
+				queued = walk_file(k, ffd, &e);
 				close(ffd);
+				if (queued)
+					continue;
 				if (e.type == FT_NONE) {
 					fentry_release(&e);
 					continue;
@@ -306,13 +402,16 @@ walk_dir(struct walker *k, const char *rel)
 		switch (e.type) {
 		case FT_REG: {
 			int ffd = w->o->no_hash ? -1 : open_child_for_hash(fd, de->d_name);
+			bool queued = false;
 
 			if (ffd >= 0 || w->o->no_hash)
-				walk_file(k, ffd, &e);
+				queued = walk_file(k, ffd, &e);
 			if (ffd >= 0)
 				close(ffd);
 			else if (!w->o->no_hash)
 				walk_file_failed(k, &e, ffd);
+			if (queued)
+				continue;
 			break;
 		}
 		case FT_DIR:
@@ -364,6 +463,7 @@ walker_main(void *arg)
 	}
 	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->lock);
+	batch_flush(k);
 	return NULL;
 }
 
@@ -401,7 +501,7 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 	static const struct scan_opts default_opts;
 	const struct scan_opts *o = opts != NULL ? opts : &default_opts;
 	struct walk w = { .o = o, .cb = cb, .cbdata = cbdata };
-	struct walker k[64];
+	struct walker *k = NULL;	/* nthreads of them */
 	pthread_t threads[64];
 	struct scan_stats st = { 0 };
 	struct baseline b;
@@ -434,10 +534,16 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 	w.queue = xgrow(NULL, &w.capqueue, 1, sizeof(*w.queue));
 	w.queue[w.nqueue++] = xstrdup("");
 	nthreads = pool_threads(o->threads);
+	k = xcalloc(nthreads, sizeof(*k));
 	for (unsigned t = 0; t < nthreads; t++) {
-		memset(&k[t], 0, sizeof(k[t]));
 		k[t].w = &w;
 		baseline_init(&k[t].b, root);
+		if (o->store == NULL && !o->no_hash) {
+			k[t].cap = BATCH_BYTES_ALL / nthreads < BATCH_BYTES_MAX ?
+				BATCH_BYTES_ALL / nthreads : BATCH_BYTES_MAX;
+			k[t].hb = sha256_batch_new();
+			k[t].buf = xmalloc(k[t].cap);
+		}
 	}
 	for (unsigned t = 1; t < nthreads; t++)
 		if (pthread_create(&threads[started], NULL, walker_main, &k[t]) == 0)
@@ -455,6 +561,8 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 		k[t].b.n = 0;
 		stats_add(&st, &k[t].st);
 		baseline_release(&k[t].b);
+		sha256_batch_free(k[t].hb);
+		free(k[t].buf);
 	}
 	baseline_finish(&b);
 	st.files = st.bytes = 0;
@@ -471,6 +579,7 @@ tree_scan(const char *root, const struct scan_opts *opts, struct baseline *ret,
 		*ret_stats = st;
 	r = 0;
 out:
+	free(k);
 	if (rootfd >= 0)
 		close(rootfd);
 	if (b.root != NULL)
