@@ -83,4 +83,17 @@ sys.exit(0 if all(200 <= i < 300 for i in missing) else 1)' || fail "dropped fil
 for i in 0 150 310 499; do
 	[ -e "$G/drop-$i.html" ] && fail "drop-$i.html was not quarantined"
 done
+
+# Stopping while the centre is gone: the agent tries to hand over what is
+# left until its drain deadline, waiting between tries (it once asked in a
+# tight loop, hundreds of thousands of times a second).
+start_agent "$S" "$G"
+crash_server
+for i in $(seq 1 20); do echo "t$i" >"$G/index.html"; done
+sleep 0.5
+stop_agent
+tries=$(grep -c 'connect .*refused' "$AGENT_LOG")
+echo "connection attempts while stopping with the centre gone: $tries"
+[ "$tries" -le 60 ] || fail "the agent asked a gone centre $tries times while stopping"
+start_server "$T/centre"
 stop_server

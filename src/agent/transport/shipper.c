@@ -462,6 +462,7 @@ shipper_main(void *arg)
 {
 	struct shipper *sh = arg;
 	int backoff = BACKOFF_MIN_MS;
+	bool stop_seen = false;
 
 	for (;;) {
 		int delay = session(sh);
@@ -478,15 +479,26 @@ shipper_main(void *arg)
 		}
 		until = now_monotonic_ns() + (int64_t)delay * 1000000;
 		for (;;) {
-			int64_t left = until - now_monotonic_ns();
+			int64_t now = now_monotonic_ns(), left = until - now, deadline;
 			uint64_t ev;
 			bool stop;
 
 			pthread_mutex_lock(&sh->mu);
 			stop = sh->stopping;
+			deadline = sh->drain_deadline;
 			pthread_mutex_unlock(&sh->mu);
-			if (stop || left <= 0)
+			/* Asked to stop: one more try at once (to hand over what is
+			 * left); after that the wait holds, only up to the drain's
+			 * deadline, so a centre that is gone is not asked again in a
+			 * tight loop until then. */
+			if (stop && !stop_seen) {
+				stop_seen = true;
 				break;
+			}
+			if (left <= 0 || (stop && now >= deadline))
+				break;
+			if (stop && deadline - now < left)
+				left = deadline - now;
 			if (poll(&p, 1, (int)(left / 1000000) + 1) > 0)
 				(void)!read(sh->wakefd, &ev, sizeof(ev));
 		}
