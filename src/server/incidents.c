@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -47,6 +48,9 @@
 #define REPORT_CHECK_NS	(10 * NS)		/* filed reports re-hashed this often */
 #define FIELD_MAX	(8u * 1024)		/* bytes of one report field */
 #define NOTE_MAX	(4u * 1024)
+#define DETECT_BEFORE_MAX_NS	(5ll * 60 * NS)	/* detection time: at most this before receipt */
+#define TASK_DUE_MAX_NS	(3660ll * 24 * 3600 * 1000000000)	/* ten years */
+#define NOTE_ESC_MAX	(6u * NOTE_MAX + 8)	/* a note escaped for JSON, with its quotes */
 #define OPEN_MAX	10000			/* open incidents looked at per tick */
 #define INFLIGHT_MAX	4096
 
@@ -68,11 +72,31 @@ struct incidents {
 	struct inflight	*inflight;
 	size_t		 ninflight, inflight_cap;
 	int64_t		 next_report_check;
+	int64_t		 open_after;	/* the open incidents' tick goes on after this id */
 	struct buf	 scratch;
 	bool		 dispatch, dispatch_pending;	/* responses recorded: committed / in this transaction */
+	/* The grade the thresholds last proposed for a manually graded
+	 * incident, so the timeline says it once, not on every tick (slot by
+	 * id; a collision only says it again). */
+	struct {
+		int64_t	 id;
+		int	 grade;
+	}		 noted[1024];
 };
 
 /* ---- small helpers ---- */
+
+/* a + b for non-negative amounts (measures, durations), stopping at INT64_MAX:
+ * an agent's figures are not trusted to stay small. */
+static int64_t
+sat_add(int64_t a, int64_t b)
+{
+	if (a < 0)
+		a = 0;
+	if (b < 0)
+		b = 0;
+	return a > INT64_MAX - b ? INT64_MAX : a + b;
+}
 
 /* "2026-11-22T17:03:05+08:00" (Asia/Shanghai, no DST). */
 static void
@@ -136,7 +160,7 @@ incident_measures_parse(const char *json, int64_t values[MEASURE_COUNT])
 
 			snprintf(key, sizeof(key), "%s_ms", measure_keys[m]);
 			if (json_get_i64(json, strlen(json), key, &x) == 0 && x >= 0)
-				values[m] = x * 1000000;
+				values[m] = x <= INT64_MAX / 1000000 ? x * 1000000 : INT64_MAX;
 		} else if (json_get_i64(json, strlen(json), measure_keys[m], &x) == 0 && x >= 0) {
 			values[m] = x;
 		}
@@ -487,32 +511,41 @@ regrade(struct incidents *im, struct db *s, struct db_incident *inc, int64_t now
 	int64_t values[MEASURE_COUNT];
 	enum plan_grade g;
 	char text[256], from[64], to[64];
-	int r;
+	int r, old;
 
 	incident_measures_parse(inc->measures, values);
 	if (inc->down_since_ns > 0 && now > inc->down_since_ns)
-		values[MEASURE_PORTAL_DOWN] = (values[MEASURE_PORTAL_DOWN] > 0 ?
-			values[MEASURE_PORTAL_DOWN] : 0) + (now - inc->down_since_ns);
+		values[MEASURE_PORTAL_DOWN] = sat_add(values[MEASURE_PORTAL_DOWN],
+			now - inc->down_since_ns);
 	g = proposed_grade(im->plan, values);
 	if (!((int)g < inc->grade))	/* not more severe */
 		return 0;
 	grade_label(inc->grade, from, sizeof(from));
 	grade_label((int)g, to, sizeof(to));
 	if (inc->grade_manual) {
+		size_t slot = (size_t)inc->id % (sizeof(im->noted) / sizeof(im->noted[0]));
+
+		if (im->noted[slot].id == inc->id && im->noted[slot].grade == (int)g)
+			return 0;	/* said already */
 		snprintf(text, sizeof(text), L("按预案阈值应升为 %s（级别已由人工确定，未自动调整）",
 			"the plan's thresholds now give %s (the grade was set by a person; not changed)"),
 			to);
-		return db_incident_log_add(s, inc->id, now, "system", "grade", text, 0);
+		r = db_incident_log_add(s, inc->id, now, "system", "grade", text, 0);
+		if (r == 0) {
+			im->noted[slot].id = inc->id;
+			im->noted[slot].grade = (int)g;
+		}
+		return r;
 	}
 	snprintf(text, sizeof(text), L("按预案阈值由 %s 升为 %s", "raised by the plan's thresholds from %s to %s"),
 		from, to);
+	old = inc->grade;
 	inc->grade = (int)g;
 	set_statutory_clock(im->plan, inc);
 	r = db_incident_log_add(s, inc->id, now, "system", "grade", text, 0);
 	if (r == 0) {
 		snprintf(text, sizeof(text), "{\"from\":\"%s\",\"to\":\"%s\",\"by\":\"thresholds\"}",
-			plan_grade_key((enum plan_grade)(inc->grade == (int)g ? 0 : inc->grade)),
-			plan_grade_key(g));
+			plan_grade_key((enum plan_grade)old), plan_grade_key(g));
 		r = audit(im, s, now, "system", "incident.grade", inc->id, text);
 	}
 	return r;
@@ -541,7 +574,7 @@ signal(struct incidents *im, struct db *s, int64_t agent, const struct gbt_class
 			inc.last_signal_ns = time_ns;
 		if (measure >= 0) {
 			incident_measures_parse(inc.measures, values);
-			values[measure] = (values[measure] > 0 ? values[measure] : 0) + amount;
+			values[measure] = sat_add(values[measure] > 0 ? values[measure] : 0, amount);
 			measures_format(values, inc.measures, sizeof(inc.measures));
 		}
 		r = db_incident_log_add(s, inc.id, time_ns, "system", kind, what, ref);
@@ -562,7 +595,12 @@ signal(struct incidents *im, struct db *s, int64_t agent, const struct gbt_class
 	inc.agent = agent;
 	inc.category = cls->category;
 	inc.subcategory = cls->subcategory;
-	inc.detected_ns = inc.last_signal_ns = time_ns;
+	/* The clocks start at the signal's own time, but never more than
+	 * DETECT_BEFORE_MAX_NS before the centre had it: an agent whose clock is
+	 * behind, or a backlog shipped late, must not make an incident late
+	 * before anyone could have known of it. */
+	inc.detected_ns = time_ns < now - DETECT_BEFORE_MAX_NS ? now - DETECT_BEFORE_MAX_NS : time_ns;
+	inc.last_signal_ns = time_ns;
 	inc.signals = 1;
 	for (int m = 0; m < MEASURE_COUNT; m++)
 		values[m] = -1;
@@ -886,7 +924,7 @@ incident_fields(struct json *j, struct db *s, const struct db_incident *inc)
 		int64_t v = values[m];
 
 		if (m == MEASURE_PORTAL_DOWN && inc->down_since_ns > 0)
-			v = (v > 0 ? v : 0) + (now_realtime_ns() - inc->down_since_ns);
+			v = sat_add(v, now_realtime_ns() - inc->down_since_ns);
 		if (v < 0)
 			continue;
 		if (measure_is_duration(m))
@@ -1092,8 +1130,8 @@ check_incident(struct incidents *im, struct db *s, struct db_incident *inc, int6
 {
 	const struct plan *plan = im->plan;
 	struct db_incident before = *inc;
-	int64_t first_missed = 0;
-	unsigned missing = 0;
+	int64_t last_missed = 0;
+	unsigned missing = 0, newly = 0;
 	int r = 0;
 
 	for (size_t i = 0; i < NDEADLINES && r == 0; i++) {
@@ -1109,13 +1147,19 @@ check_incident(struct incidents *im, struct db *s, struct db_incident *inc, int6
 			report_filed(s, inc->id, deadline_report_kind(d)))
 			continue;
 		missing |= d;
-		if (first_missed == 0 || due < first_missed)
-			first_missed = due;
+		if (!(inc->late & d))
+			newly |= d;
+		if (due > last_missed)
+			last_missed = due;
 		r = mark_late(im, s, inc, d, now);
 	}
-	/* Escalation: the start role at the first miss, one role up per step. */
+	/* Escalation: the start role at a miss, one role up per step from the
+	 * latest miss; a deadline newly missed starts the chain again (the
+	 * start role hears of every miss). */
+	if (newly != 0)
+		inc->escalated = 0;
 	if (r == 0 && missing != 0 && plan->escalation_step_ns > 0) {
-		uint64_t steps = 1 + (uint64_t)((now - first_missed) / plan->escalation_step_ns);
+		uint64_t steps = 1 + (uint64_t)((now - last_missed) / plan->escalation_step_ns);
 
 		while (r == 0 && inc->escalated < steps) {
 			int role = chain_role(plan, inc->escalated);
@@ -1310,9 +1354,24 @@ incidents_tick(struct incidents *im, struct db *s, int64_t now)
 	if (r < 0)
 		goto out;
 	take_results(im, s);
-	r = db_incidents_list(s, 0, OPEN_MAX, true, collect_open, &ol);
+	/* OPEN_MAX open incidents a tick, from where the last tick stopped:
+	 * with more open than that, every one is still looked at every few
+	 * ticks, not only the oldest ones. */
+	r = db_incidents_list(s, im->open_after, OPEN_MAX, true, collect_open, &ol);
 	for (size_t i = 0; r == 0 && i < ol.n; i++)
 		r = check_incident(im, s, &ol.items[i], now);
+	if (r == 0)
+		im->open_after = ol.n == OPEN_MAX ? ol.items[ol.n - 1].id : 0;
+	/* Closing an incident does not stop the statutory summary and
+	 * authority report clocks: closed ones that missed them are marked
+	 * late (each only once: then they no longer match). */
+	if (r == 0) {
+		ol.n = 0;
+		r = db_incidents_closed_overdue(s, now, DEADLINE_SUMMARY, DEADLINE_AUTHORITY_REPORT,
+			OPEN_MAX, collect_open, &ol);
+		for (size_t i = 0; r == 0 && i < ol.n; i++)
+			r = check_incident(im, s, &ol.items[i], now);
+	}
 	if (r == 0 && now_monotonic_ns() >= im->next_report_check) {
 		im->next_report_check = now_monotonic_ns() + REPORT_CHECK_NS;
 		r = check_reports(im, s, now);
@@ -1345,6 +1404,7 @@ struct request {
 	size_t		 fields_len, measures_len;
 	bool		 amend;
 	int		 member;
+	const char	*bad;		/* a field present but too long or not a string */
 };
 
 static void
@@ -1493,7 +1553,7 @@ report_body(const struct report_spec *sp, const struct request *rq, const struct
 	}
 	for (size_t i = 0; i < 8 && sp->optional[i] != NULL; i++) {
 		r = json_get_str(rq->fields, rq->fields_len, sp->optional[i], &v);
-		if (r == 0 && (v.len > FIELD_MAX || !text_ok(&v))) {
+		if ((r < 0 && r != -ENOENT) || (r == 0 && (v.len > FIELD_MAX || !text_ok(&v)))) {
 			snprintf(why, whylen, L("字段 %s 过长或不是有效的 UTF-8 文本",
 				"field %s is too long or not valid UTF-8 text"), sp->optional[i]);
 			r = -EINVAL;
@@ -1552,7 +1612,8 @@ do_move(struct incidents *im, struct db *s, struct db_incident *inc, enum incide
 {
 	enum incident_state to;
 	const char *why = NULL;
-	char text[NOTE_MAX + 256], detail[NOTE_MAX + 256];
+	/* the note escaped for JSON may take 6 bytes a byte (\\ as \u005c) */
+	char text[NOTE_MAX + 256], detail[NOTE_ESC_MAX + 256];
 	struct buf esc;
 	int r;
 
@@ -1603,7 +1664,10 @@ req_report(struct incidents *im, struct db *s, struct db_incident *inc, struct r
 	r = may(im, rq, sp->step, resp, ret_status);
 	if (r < 0)
 		return r;
-	if (inc->state == INC_CLOSED) {
+	/* Closed: only the reports whose statutory clocks run past closing
+	 * (the 30-day summary, the report to the authority) may still come. */
+	if (inc->state == INC_CLOSED && sp->deadline != DEADLINE_SUMMARY &&
+		sp->deadline != DEADLINE_AUTHORITY_REPORT) {
 		answer_error(resp, ret_status, 409, "out_of_order", L("事件已关闭", "the incident is closed"));
 		return -EPERM;
 	}
@@ -1654,7 +1718,10 @@ req_report(struct incidents *im, struct db *s, struct db_incident *inc, struct r
 	rp.actor = rq->actor.data;
 	rp.body = body.data;
 	rp.sha256 = hex;
-	rp.late = due > 0 && now > due;
+	/* An amendment corrects a report already filed: whether that was in
+	 * time was settled when it was filed (a late bit is never cleared),
+	 * so a correction after the deadline does not make it late. */
+	rp.late = due > 0 && now > due && !rq->amend;
 	r = db_report_add(s, &rp, &rp.id);
 	if (r == 0 && rp.late && !(inc->late & sp->deadline))
 		r = mark_late(im, s, inc, sp->deadline, now);
@@ -1715,6 +1782,10 @@ req_grade(struct incidents *im, struct db *s, struct db_incident *inc, struct re
 	r = may(im, rq, STEP_GRADE, resp, ret_status);
 	if (r < 0)
 		return r;
+	if (inc->state == INC_CLOSED) {
+		answer_error(resp, ret_status, 409, "out_of_order", L("事件已关闭", "the incident is closed"));
+		return -EALREADY;
+	}
 	if (rq->reason.len == 0 || !text_ok(&rq->reason)) {
 		answer_error(resp, ret_status, 400, "bad_request", L("调整级别须写明理由（--reason）",
 			"a grade change needs a reason (--reason)"));
@@ -1753,14 +1824,15 @@ req_grade(struct incidents *im, struct db *s, struct db_incident *inc, struct re
 	inc->subcategory = sub;
 	set_statutory_clock(im->plan, inc);
 	r = db_incident_log_add(s, inc->id, now, rq->actor.data, "grade", text, 0);
-	buf_init(&esc, NOTE_MAX * 2);
+	buf_init(&esc, NOTE_ESC_MAX);
 	(void)json_append_string(&esc, rq->reason.data, rq->reason.len);
-	snprintf(text, sizeof(text), "{\"grade\":\"%s\",\"category\":\"%s\",\"subcategory\":\"%s\","
+	buf_reset(&im->scratch);
+	(void)buf_appendf(&im->scratch, "{\"grade\":\"%s\",\"category\":\"%s\",\"subcategory\":\"%s\","
 		"\"reason\":%s}", plan_grade_key(g), gbt_category_key(cat),
 		gbt_subcategory_key(cat, sub), esc.data);
 	buf_release(&esc);
 	if (r == 0)
-		r = audit(im, s, now, rq->actor.data, "incident.grade", inc->id, text);
+		r = audit(im, s, now, rq->actor.data, "incident.grade", inc->id, im->scratch.data);
 	if (r == 0)
 		r = db_incident_update(s, inc);
 	return r;
@@ -1770,10 +1842,15 @@ static int
 req_task(struct incidents *im, struct db *s, struct db_incident *inc, struct request *rq,
 	int64_t now, struct buf *resp, int *ret_status)
 {
-	char text[2048], detail[256];
+	char text[2048], detail[256], assignee[256] = "";
 	int64_t tinc = 0, done = 0;
 	int r;
 
+	if (inc->state == INC_CLOSED && strcmp(rq->op.data, "done") != 0) {
+		/* only what was left may still be marked done */
+		answer_error(resp, ret_status, 409, "out_of_order", L("事件已关闭", "the incident is closed"));
+		return -EALREADY;
+	}
 	if (strcmp(rq->op.data, "add") == 0) {
 		struct db_task t = { .incident = inc->id };
 		int64_t due = 0, id = 0;
@@ -1782,7 +1859,8 @@ req_task(struct incidents *im, struct db *s, struct db_incident *inc, struct req
 		if (r < 0)
 			return r;
 		if (rq->title.len == 0 || !text_ok(&rq->title) ||
-			(rq->due.len > 0 && (duration_parse(rq->due.data, &due) < 0 || due <= 0))) {
+			(rq->due.len > 0 && (duration_parse(rq->due.data, &due) < 0 || due <= 0 ||
+				due > TASK_DUE_MAX_NS))) {
 			answer_error(resp, ret_status, 400, "bad_request", L("任务需要标题，期限如 30m",
 				"a task needs a title; due like 30m"));
 			return -EINVAL;
@@ -1802,7 +1880,7 @@ req_task(struct incidents *im, struct db *s, struct db_incident *inc, struct req
 	} else if (strcmp(rq->op.data, "assign") == 0 || strcmp(rq->op.data, "done") == 0) {
 		bool assign = rq->op.data[0] == 'a';
 
-		r = db_task_get(s, rq->task, &tinc, &done);
+		r = db_task_get(s, rq->task, &tinc, &done, assignee, sizeof(assignee));
 		if (r == -ENOENT || (r == 0 && tinc != inc->id)) {
 			answer_error(resp, ret_status, 404, "not_found", L("本事件没有这个任务",
 				"no such task in this incident"));
@@ -1810,7 +1888,9 @@ req_task(struct incidents *im, struct db *s, struct db_incident *inc, struct req
 		}
 		if (r < 0)
 			goto fail;
-		if (assign || strcmp(rq->actor.data, rq->assignee.data) != 0) {
+		/* Marking one's own task done needs no task permission: "own"
+		 * by the task as stored, never by what the request says. */
+		if (assign || assignee[0] == '\0' || strcmp(rq->actor.data, assignee) != 0) {
 			r = may(im, rq, STEP_TASK, resp, ret_status);
 			if (r < 0)
 				return r;
@@ -1859,21 +1939,32 @@ request_parse(const char *req, size_t len, struct request *rq)
 
 	if (json_check_object(req, len, 8, NULL) < 0)
 		return -EINVAL;
+	static const struct { const char *key; size_t off; } opt[] = {
+		{ "actor", offsetof(struct request, actor) },
+		{ "kind", offsetof(struct request, kind) },
+		{ "move", offsetof(struct request, move) },
+		{ "note", offsetof(struct request, note) },
+		{ "grade", offsetof(struct request, grade) },
+		{ "reason", offsetof(struct request, reason) },
+		{ "category", offsetof(struct request, category) },
+		{ "subcategory", offsetof(struct request, subcategory) },
+		{ "op", offsetof(struct request, op) },
+		{ "title", offsetof(struct request, title) },
+		{ "assignee", offsetof(struct request, assignee) },
+		{ "due", offsetof(struct request, due) },
+	};
+
 	if (json_get_str(req, len, "action", &rq->action) < 0 ||
 		json_get_i64(req, len, "id", &rq->id) < 0)
 		return -EINVAL;
-	(void)json_get_str(req, len, "actor", &rq->actor);
-	(void)json_get_str(req, len, "kind", &rq->kind);
-	(void)json_get_str(req, len, "move", &rq->move);
-	(void)json_get_str(req, len, "note", &rq->note);
-	(void)json_get_str(req, len, "grade", &rq->grade);
-	(void)json_get_str(req, len, "reason", &rq->reason);
-	(void)json_get_str(req, len, "category", &rq->category);
-	(void)json_get_str(req, len, "subcategory", &rq->subcategory);
-	(void)json_get_str(req, len, "op", &rq->op);
-	(void)json_get_str(req, len, "title", &rq->title);
-	(void)json_get_str(req, len, "assignee", &rq->assignee);
-	(void)json_get_str(req, len, "due", &rq->due);
+	/* Optional fields: absent (or null) is fine; present, they must be
+	 * strings within their bounds, never quietly dropped. */
+	for (size_t i = 0; i < sizeof(opt) / sizeof(opt[0]); i++) {
+		int r = json_get_str(req, len, opt[i].key, (struct buf *)((char *)rq + opt[i].off));
+
+		if (r < 0 && r != -ENOENT && rq->bad == NULL)
+			rq->bad = opt[i].key;
+	}
 	(void)json_get_i64(req, len, "task", &rq->task);
 	if (json_get_raw(req, len, "fields", &v, &vl) == 0 && vl > 0 && v[0] == '{') {
 		rq->fields = v;
@@ -1907,6 +1998,14 @@ incidents_request(struct incidents *im, struct db *s, const char *req, size_t le
 	if (request_parse(req, len, &rq) < 0) {
 		answer_error(resp, ret_status, 400, "bad_request", L("请求需要 action 和 id",
 			"a request needs action and id"));
+		goto out;
+	}
+	if (rq.bad != NULL) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), L("字段 %s 过长或不是字符串", "field %s is too long or not a string"),
+			rq.bad);
+		answer_error(resp, ret_status, 400, "bad_request", msg);
 		goto out;
 	}
 	/* No member named: the plan's member on duty (值班员). */

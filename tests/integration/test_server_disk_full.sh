@@ -46,7 +46,10 @@ wait_until '[ "$(store_field "s[\"error\"] is not None")" = True ]' 30 \
 	"the status to report the store's error"
 assert_log 'cannot commit' "the store's error in the log"
 wait_until '[ "$(store_field "s[\"backpressure\"]")" = True ]' 15 "backpressure in the status"
-api_get /metrics | grep -q '^yingji_store_failing 1$' || fail "/metrics does not say the store fails"
+# (taken whole, then searched: `grep -q` on a pipe can close it early, and the
+# writer's broken pipe then fails the line under pipefail)
+metrics=$(api_get /metrics) || fail "/metrics could not be read"
+grep -q '^yingji_store_failing 1$' <<<"$metrics" || fail "/metrics does not say the store fails"
 # While the disk is full nothing beyond event 5 is acknowledged, and nothing is
 # lost: the peer still holds its events.
 sleep 3

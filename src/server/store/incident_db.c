@@ -148,6 +148,23 @@ list_row(const struct db_row *row, void *data)
 }
 
 int
+db_incidents_closed_overdue(struct db *s, int64_t now, unsigned summary_bit, unsigned authority_bit,
+	unsigned limit, db_incident_cb cb, void *data)
+{
+	struct list_ctx lc = { cb, data };
+
+	if (limit == 0 || limit > LIST_LIMIT_MAX)
+		return -EINVAL;
+	return db_query(s, "SELECT " INCIDENT_COLUMNS " FROM incidents WHERE state = 8 AND ("
+		"(summary_due_ns > 0 AND summary_due_ns < ?1 AND (late & ?2) = 0 AND NOT EXISTS "
+		"(SELECT 1 FROM reports r WHERE r.incident = incidents.id AND r.kind = 'summary')) OR "
+		"(authority_due_ns > 0 AND authority_due_ns < ?1 AND (late & ?3) = 0 AND NOT EXISTS "
+		"(SELECT 1 FROM reports r WHERE r.incident = incidents.id AND r.kind = 'authority'))) "
+		"ORDER BY id LIMIT ?4", list_row, &lc, "iiii", now, (int64_t)summary_bit,
+		(int64_t)authority_bit, (int64_t)limit);
+}
+
+int
 db_incidents_list(struct db *s, int64_t after_id, unsigned limit, bool open_only,
 	db_incident_cb cb, void *data)
 {
@@ -285,6 +302,8 @@ db_task_add(struct db *s, const struct db_task *t, int64_t *ret_id)
 
 struct task_get {
 	int64_t		 incident, done_ns;
+	char		*assignee;	/* NULL: not wanted */
+	size_t		 cap;
 	bool		 found;
 };
 
@@ -295,18 +314,24 @@ task_get_row(const struct db_row *row, void *data)
 
 	tg->incident = db_row_int(row, 0);
 	tg->done_ns = db_row_int(row, 1);
+	if (tg->assignee != NULL) {
+		const char *a = db_row_text(row, 2);
+
+		snprintf(tg->assignee, tg->cap, "%s", a != NULL ? a : "");
+	}
 	tg->found = true;
 	return 1;
 }
 
 int
-db_task_get(struct db *s, int64_t id, int64_t *ret_incident, int64_t *ret_done_ns)
+db_task_get(struct db *s, int64_t id, int64_t *ret_incident, int64_t *ret_done_ns,
+	char *ret_assignee, size_t cap)
 {
-	struct task_get tg = { 0 };
+	struct task_get tg = { .assignee = cap > 0 ? ret_assignee : NULL, .cap = cap };
 	int r;
 
-	r = db_query(s, "SELECT incident, done_ns FROM tasks WHERE id = ?1", task_get_row, &tg,
-		"i", id);
+	r = db_query(s, "SELECT incident, done_ns, assignee FROM tasks WHERE id = ?1", task_get_row,
+		&tg, "i", id);
 	if (r < 0)
 		return r;
 	if (!tg.found)

@@ -39,6 +39,11 @@ int	db_incident_find_open(struct db *s, int64_t agent, int category, int64_t sin
 		struct db_incident *ret);
 typedef int (*db_incident_cb)(const struct db_incident *inc, void *data);
 /* Incidents with id > after_id in id order (limit 1..10000); open_only: not closed. */
+/* Closed incidents whose summary or authority report (the deadlines that run
+ * past closing) is overdue, not filed, and not yet marked late (bits as in
+ * incident.h), in id order, at most limit. */
+int	db_incidents_closed_overdue(struct db *s, int64_t now, unsigned summary_bit,
+		unsigned authority_bit, unsigned limit, db_incident_cb cb, void *data);
 int	db_incidents_list(struct db *s, int64_t after_id, unsigned limit, bool open_only,
 		db_incident_cb cb, void *data);
 
@@ -68,7 +73,10 @@ struct db_task {
 	const char	*title, *role, *assignee, *done_by;	/* may be NULL */
 };
 int	db_task_add(struct db *s, const struct db_task *t, int64_t *ret_id);
-int	db_task_get(struct db *s, int64_t id, int64_t *ret_incident, int64_t *ret_done_ns);
+/* A task's incident, done time and (into ret_assignee, cap bytes; "" when
+ * none) assignee. -ENOENT. */
+int	db_task_get(struct db *s, int64_t id, int64_t *ret_incident, int64_t *ret_done_ns,
+		char *ret_assignee, size_t cap);
 int	db_task_assign(struct db *s, int64_t id, const char *assignee);
 int	db_task_done(struct db *s, int64_t id, int64_t now_ns, const char *by);
 typedef int (*db_task_cb)(const struct db_task *t, void *data);
