@@ -457,5 +457,15 @@ main(void)
 		return 1;
 	r = cmocka_run_group_tests(tests, NULL, NULL);
 	plan_free(plan);
+	/* the temporary directory goes (the mkdtemp template above is no stub) */
+	{
+		static const char *const left[] = { "plan.yaml", "t.db", "t.db-wal", "t.db-shm", "head" };
+
+		for (size_t i = 0; i < sizeof(left) / sizeof(left[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
+			unlink(path);
+		}
+		rmdir(dir);
+	}
 	return r;
 }
