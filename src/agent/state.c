@@ -147,3 +147,14 @@ state_read_file(int statefd, const char *name, size_t max, char **ret, size_t *r
 	close(fd);
 	return r;
 }
+
+int
+state_subdir_open(int statefd, const char *name)
+{
+	int fd;
+
+	if (mkdirat(statefd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(statefd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}

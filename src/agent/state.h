@@ -19,6 +19,9 @@ int	state_open(const char *path, bool create, int *ret_fd);
 int	state_lock(int statefd, int *ret_lockfd, pid_t *ret_holder);
 /* Whether a running agent holds the lock (and its pid). */
 bool	state_agent_running(int statefd, pid_t *ret_pid);
+/* Open (creating it 0700 when missing) a subdirectory of the state
+ * directory, never through a symlink: its descriptor, or -errno. */
+int	state_subdir_open(int statefd, const char *name);
 /* Write name in the state directory atomically (temp file and rename). */
 int	state_write_file(int statefd, const char *name, const void *data, size_t len);
 /* Read a small file (at most max bytes) into a new NUL-terminated buffer. */

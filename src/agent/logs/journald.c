@@ -327,13 +327,9 @@ journald_open(const struct journald_opts *o, struct journald **ret)
 	jd->line = xmalloc(LOGS_MAX_LINE);
 	jd->message = xmalloc(LOGS_MAX_LINE);
 	buf_init(&jd->json, JOURNAL_MAX_RECORD);
-	if (mkdirat(o->statefd, "logs", 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		goto fail;
-	}
-	jd->dirfd = openat(o->statefd, "logs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	jd->dirfd = state_subdir_open(o->statefd, "logs");
 	if (jd->dirfd < 0) {
-		r = -errno;
+		r = jd->dirfd;
 		goto fail;
 	}
 	if (o->dir != NULL)

@@ -531,13 +531,9 @@ logs_open(const struct logs_opts *o, struct logs **ret)
 		r = -errno;
 		goto fail;
 	}
-	if (mkdirat(o->statefd, "logs", 0700) < 0 && errno != EEXIST) {
-		r = -errno;
-		goto fail;
-	}
-	l->dirfd = openat(o->statefd, "logs", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	l->dirfd = state_subdir_open(o->statefd, "logs");
 	if (l->dirfd < 0) {
-		r = -errno;
+		r = l->dirfd;
 		goto fail;
 	}
 	l->chunk = xmalloc(LOGS_CHUNK);
